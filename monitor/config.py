@@ -263,6 +263,8 @@ def _convert(tp: Any, node: yaml.Node, filename: str, key: str) -> Any:
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and type(None) in args:
             return None
         others = [a for a in args if a is not type(None)]
+        if len(others) == 1:  # Optional[X]: X's own, more precise error
+            return _convert(others[0], node, filename, key)
         for a in others:
             try:
                 return _convert(a, node, filename, key)

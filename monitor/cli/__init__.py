@@ -5,7 +5,9 @@ from monitor.cli.app import main
 # Importing the command modules registers their commands on `main`.
 from monitor.cli import core  # noqa: E402,F401
 
-for _optional in ("models_cmds", "queue_cmds", "service_cmds"):
+from monitor.cli import queue_cmds  # noqa: E402,F401
+
+for _optional in ("models_cmds", "web_cmds", "service_cmds"):
     try:
         __import__(f"monitor.cli.{_optional}")
     except ModuleNotFoundError as _exc:  # a module still being written by another change
