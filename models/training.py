@@ -1,0 +1,255 @@
+"""Training: load the labelled corpus, choose settings by grouped cross-validation, fit, register.
+
+`train(registry_root, corpus_dir=None, extra=(), target_recall=0.9, promote=True)`:
+
+1. loads every `*.jsonl` of the corpus (default: the shipped `models/corpus/`) plus `extra`
+   examples (reviewers' decisions);
+2. groups near-duplicates (`evaluation.near_duplicate_groups`) and makes stratified grouped folds;
+3. scores each setting of `PARAM_GRID` by held-out average precision (ties: earlier setting);
+4. with the best setting, picks the threshold on the held-out probabilities for `target_recall`
+   and computes the report (`evaluation.report`);
+5. fits the final pipeline on all examples and writes a new registry version (skops model,
+   metadata.json, model_card.md, evaluation.json, PR curve and confusion matrix).
+
+Everything is seeded: the same corpus gives the same model, threshold and figures.
+Config keys read (by the CLI, passed in): `classifier.model_dir`, `classifier.corpus_dir`,
+`classifier.target_recall`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+from sklearn.pipeline import Pipeline
+
+from models import evaluation
+from models.classifier import DEFAULT_PARAMS, build_model_steps, build_pipeline
+from models.text import IndonesianTextProcessor, join_document
+
+log = logging.getLogger(__name__)
+
+SHIPPED_CORPUS = Path(__file__).resolve().parent / "corpus"
+
+# A small grid around DEFAULT_PARAMS; each is scored by grouped cross-validation.
+PARAM_GRID: tuple[dict[str, Any], ...] = (
+    {"C": 8.0, "ngram_max": 2},
+    {"C": 2.0, "ngram_max": 2},
+    {"C": 32.0, "ngram_max": 2},
+    {"C": 8.0, "ngram_max": 1},
+)
+
+_FILE_DIFFICULTY = {"incidents": "incident", "hard_negatives": "hard", "background": "background", "seeds": "hard"}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled article."""
+
+    id: str
+    title: str
+    text: str
+    label: int
+    category: str | None = None
+    difficulty: str | None = None
+    province: str | None = None
+    source: str | None = None
+    file: str = ""
+    unsure: bool = False
+
+    @property
+    def document(self) -> str:
+        return join_document(self.title, self.text)
+
+
+def _difficulty_for(filename: str) -> str | None:
+    stem = Path(filename).stem
+    for prefix, value in _FILE_DIFFICULTY.items():
+        if stem.startswith(prefix):
+            return value
+    return None
+
+
+def example_from_record(rec: dict[str, Any], file: str = "", line: int = 0) -> Example:
+    """An Example from one JSONL record; raises ValueError naming the problem."""
+    if not isinstance(rec, dict):
+        raise ValueError("expected a JSON object")
+    text = rec.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('missing or empty "text"')
+    label = rec.get("label")
+    if label not in (0, 1, True, False):
+        raise ValueError(f'"label" must be 0 or 1, got {label!r}')
+    title = rec.get("title") or rec.get("headline") or ""
+    return Example(
+        id=str(rec.get("id") or f"{Path(file).stem}:{line}"),
+        title=str(title),
+        text=text,
+        label=int(label),
+        category=rec.get("category"),
+        difficulty=rec.get("difficulty") or _difficulty_for(file),
+        province=rec.get("province"),
+        source=rec.get("source"),
+        file=Path(file).name,
+        unsure=bool(rec.get("unsure", False)),
+    )
+
+
+def read_jsonl_examples(path: str | Path, *, strict: bool = False) -> list[Example]:
+    """Examples of one JSONL file; bad lines are logged and skipped (or raise if `strict`)."""
+    out = []
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                out.append(example_from_record(json.loads(raw), str(path), n))
+            except (ValueError, json.JSONDecodeError) as exc:
+                if strict:
+                    raise ValueError(f"{path}:{n}: {exc}") from None
+                log.warning("%s:%d: skipped: %s", path, n, exc)
+    return out
+
+
+def load_corpus(corpus_dir: str | Path | None = None) -> list[Example]:
+    """Every example in the corpus folder's `*.jsonl` files, in file-name order."""
+    folder = Path(corpus_dir) if corpus_dir else SHIPPED_CORPUS
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no *.jsonl corpus files in {folder}")
+    examples: list[Example] = []
+    for f in files:
+        examples.extend(read_jsonl_examples(f))
+    return examples
+
+
+def data_hash(examples: Sequence[Example]) -> str:
+    """sha256 over the examples' canonical JSON (title, text, label), order-independent."""
+    lines = sorted(json.dumps([e.title, e.text, e.label], ensure_ascii=False) for e in examples)
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass
+class TrainingResult:
+    pipeline: Pipeline
+    params: dict[str, Any]
+    threshold: float
+    report: dict[str, Any]
+    grid: list[dict[str, Any]]
+    oof_proba: np.ndarray
+    labels: np.ndarray
+    examples: list[Example]
+    data_hash: str
+    seconds: float
+
+
+def cross_validate(
+    processed: Sequence[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], params: dict[str, Any]
+) -> np.ndarray:
+    """Held-out probabilities for one setting on already processed documents."""
+    docs = np.asarray(processed, dtype=object)
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        model = Pipeline(build_model_steps(params))
+        model.fit(list(docs[train]), y[train])
+        return model.predict_proba(list(docs[test]))[:, 1]
+
+    return evaluation.out_of_fold_proba(fit_predict, y, folds)
+
+
+def fit(
+    examples: Sequence[Example],
+    *,
+    target_recall: float = 0.9,
+    grid: Iterable[dict[str, Any]] | None = PARAM_GRID,
+    n_splits: int = 5,
+) -> TrainingResult:
+    """Choose settings by grouped CV, pick the threshold on held-out folds, fit on everything."""
+    started = time.perf_counter()
+    examples = [e for e in examples if not e.unsure]
+    if len({e.label for e in examples}) < 2:
+        raise ValueError("training needs examples of both labels")
+    docs = [e.document for e in examples]
+    y = np.array([e.label for e in examples], dtype=int)
+    processed = IndonesianTextProcessor().transform(docs)
+    groups = evaluation.near_duplicate_groups(docs)
+    folds = evaluation.grouped_folds(y, groups, n_splits=n_splits)
+    candidates = [dict(g) for g in (grid or ())] or [{}]
+    scored = []
+    best: tuple[float, dict[str, Any], np.ndarray] | None = None
+    for g in candidates:
+        params = {**DEFAULT_PARAMS, **g}
+        oof = cross_validate(processed, y, folds, params)
+        ap = float(average_precision_score(y, oof))
+        scored.append({"params": g, "average_precision": round(ap, 4)})
+        log.info("grouped CV %s: AP %.4f", g, ap)
+        if best is None or ap > best[0] + 1e-9:
+            best = (ap, params, oof)
+    assert best is not None
+    _, params, oof = best
+    threshold = evaluation.choose_threshold(y, oof, target_recall)
+    rep = evaluation.report(
+        y, oof, threshold, [e.category for e in examples], [e.difficulty for e in examples]
+    )
+    rep["target_recall"] = target_recall
+    rep["n_groups"] = int(len(set(groups.tolist())))
+    rep["n_folds"] = len(folds)
+    pipeline = build_pipeline(params)
+    pipeline.fit(docs, y)
+    return TrainingResult(
+        pipeline=pipeline,
+        params=params,
+        threshold=threshold,
+        report=rep,
+        grid=scored,
+        oof_proba=oof,
+        labels=y,
+        examples=list(examples),
+        data_hash=data_hash(examples),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def train(
+    registry_root: str | Path,
+    corpus_dir: str | Path | None = None,
+    *,
+    extra: Sequence[Example] = (),
+    target_recall: float = 0.9,
+    promote: bool = True,
+    grid: Iterable[dict[str, Any]] | None = PARAM_GRID,
+) -> str:
+    """Train on the corpus (+ `extra`), write a new registry version, optionally promote it."""
+    from models.registry import Registry
+
+    examples = load_corpus(corpus_dir) + list(extra)
+    result = fit(examples, target_recall=target_recall, grid=grid)
+    registry = Registry(registry_root)
+    version = registry.save(result, corpus=str(Path(corpus_dir) if corpus_dir else SHIPPED_CORPUS), n_extra=len(extra))
+    if promote:
+        registry.promote(version)
+    return version
+
+
+def counts(examples: Sequence[Example]) -> dict[str, Any]:
+    by_label: dict[str, int] = {}
+    for e in examples:
+        by_label[str(e.label)] = by_label.get(str(e.label), 0) + 1
+    return {"total": len(examples), "by_label": by_label}
+
+
+def example_dict(e: Example) -> dict[str, Any]:
+    return asdict(e)
