@@ -33,5 +33,5 @@ def setup_logging(level: int = logging.INFO, fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "urllib3", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
