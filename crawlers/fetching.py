@@ -300,7 +300,10 @@ def _codec(label: str | None) -> str | None:
 
 
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
-    """(text, encoding): BOM, then the header's charset, then `<meta>`/XML declaration, then detection."""
+    """(text, encoding): BOM, then the header's charset, then `<meta>`/XML declaration, then detection.
+
+    A latin label (ISO-8859-1, ASCII, windows-1252) on a body that is valid UTF-8 is read as UTF-8.
+    """
     for bom, enc in (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -322,6 +325,13 @@ def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
         enc = _codec(label)
         if enc is None or enc.startswith("utf-16"):
             continue
+        if enc == "cp1252":
+            # Servers often label UTF-8 as ISO-8859-1 (a default); real cp1252 text is never valid
+            # multi-byte UTF-8, so valid UTF-8 wins.
+            try:
+                return content.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
         try:
             return content.decode(enc), enc
         except UnicodeDecodeError:
