@@ -64,6 +64,10 @@ DEFAULT_CLEANUP: tuple[str, ...] = (
     r"^\W*(\d+\s*){2,}\W*$",  # paginator digits "1 2 3"
     r"^\W*(komentar|tulis komentar|kirim komentar|berikan komentar)\b.{0,40}$",
     r"^\W*(loading|memuat)\.{0,3}\W*$",
+    # a dateline standing alone: "Selasa, 19 Des 2023 14:05 WIB", "Diperbarui 19/12/2023, 14.05"
+    r"^\W*((diperbarui|dipublikasikan|diterbitkan|terbit|update[d]?|published|posted)\s*:?\s*)?"
+    r"((senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad)\s*,?\s*)?\d{1,2}(\s+|[/.-])([a-z]{3,9}|\d{1,2})\.?(\s+|[/.-])\d{4}"
+    r"\s*[,|\-–—]?\s*((pukul|jam)\s*)?(\d{1,2}[:.]\d{2}([:.]\d{2})?)?\s*(wib|wita|wit)?\W*$",
     r"^\W*(\(\s*\*+\s*\)|\(\s*[a-z]{2,6}\s*/\s*[a-z]{2,6}\s*\))\W*$",  # "(*)", "(ant/dam)" sign-offs
 )
 _INLINE_ADS = re.compile(r"\s*\b(ADVERTISEMENT|SCROLL TO CONTINUE WITH CONTENT)\b\s*")
