@@ -159,7 +159,7 @@ def train(app: AppContext, with_reviews: bool, no_promote: bool) -> None:
 @pass_app
 @cli_errors
 def evaluate(app: AppContext, version: str | None, data: Path | None, threshold: float | None, save_as: str | None, as_json: bool) -> None:
-    """Report a model version's quality: AP, ROC-AUC, P/R/F1, false flags, errors by category.
+    """Report a model version's quality (AP, ROC-AUC, P/R/F1, false flags, errors).
 
     \b
     Example:
@@ -290,7 +290,7 @@ def labels() -> None:
 @pass_app
 @cli_errors
 def labels_export(app: AppContext, output: Path | None) -> None:
-    """Write confirmed (label 1) and dismissed (label 0) review decisions as corpus JSON lines.
+    """Write reviewers' decisions as labelled JSON lines (confirmed 1, dismissed 0).
 
     \b
     Example:
