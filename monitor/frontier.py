@@ -10,7 +10,9 @@ Config keys read: crawler.lease_seconds, crawler.max_attempts, crawler.backoff_b
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -135,6 +137,33 @@ def record_failure(session: Session, row: FrontierUrl, failure: FetchFailure, *,
         next_attempt_at=next_at,
     )
     return state
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_local_leases(session: Session, now: datetime | None = None) -> int:
+    """Release leases held by processes of this host that no longer exist (killed mid-round), so
+    the next round resumes their rows at once instead of waiting for the leases to expire.
+    Owners are "host:pid:nonce" (monitor.pipeline.new_owner)."""
+    now = now or utcnow()
+    host = socket.gethostname()
+    owners = session.scalars(
+        select(FrontierUrl.lease_owner).where(FrontierUrl.lease_owner.is_not(None), FrontierUrl.lease_expires_at > now).distinct()
+    )
+    released = 0
+    for owner in list(owners):
+        parts = owner.split(":")
+        if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+            released += release(session, owner)
+    return released
 
 
 def release(session: Session, owner: str) -> int:

@@ -32,7 +32,18 @@ from crawlers.fetching import Fetcher
 from crawlers.types import DiscoveredUrl, ExtractedArticle, FetchedPage, FetchFailure, Validators
 from monitor import frontier, queue, regions
 from monitor.config import Config, Source
-from monitor.db import Article, FeedState, FrontierUrl, RawPage, Run, ScoreRow, SourceRow, UrlState, session_scope, utcnow
+from monitor.db import (
+    Article,
+    FeedState,
+    FrontierUrl,
+    RawPage,
+    Run,
+    ScoreRow,
+    SourceRow,
+    UrlState,
+    session_scope,
+    utcnow,
+)
 from monitor.dedupe import NearDuplicateIndex
 
 log = logging.getLogger(__name__)
@@ -332,6 +343,9 @@ async def run_round_async(config: Config, engine: Engine, model: Any, *, transpo
         session.flush()
         summary.run_id = run.id
         ids = frontier.sync_sources(session, config.sources)
+        resumed = frontier.release_dead_local_leases(session)
+    if resumed:
+        log.info("resuming %d URLs left leased by a process that died", resumed)
     sources_by_id = {ids[s.name]: s for s in config.sources}
     owner = new_owner()
     pool = extraction.ExtractorPool(processes=extractor_processes) if extractor_processes > 0 else None

@@ -1,11 +1,11 @@
 """Command-line interface: `monitor [--config PATH] COMMAND`. See `monitor --help`."""
 
-from monitor.cli.app import main
-
 # Importing the command modules registers their commands on `main`.
-from monitor.cli import core  # noqa: E402,F401
-
-from monitor.cli import queue_cmds  # noqa: E402,F401
+from monitor.cli import (
+    core,  # noqa: E402,F401
+    queue_cmds,  # noqa: E402,F401
+)
+from monitor.cli.app import main
 
 for _optional in ("models_cmds", "web_cmds", "service_cmds"):
     try:

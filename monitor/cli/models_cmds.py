@@ -131,7 +131,8 @@ def train(app: AppContext, with_reviews: bool, no_promote: bool) -> None:
     """
     from models.evaluation import format_report
     from models.registry import Registry
-    from models.training import load_corpus, train as train_model
+    from models.training import load_corpus
+    from models.training import train as train_model
 
     cfg = app.config.classifier
     extra = []
@@ -176,10 +177,10 @@ def evaluate(app: AppContext, version: str | None, data: Path | None, threshold:
     cfg = app.config.classifier
     model = _model(app, version)
     if data is None:
-        from models.training import cross_validate, load_corpus
-        from models.text import IndonesianTextProcessor
-
         import numpy as np
+
+        from models.text import IndonesianTextProcessor
+        from models.training import cross_validate, load_corpus
 
         examples = [e for e in load_corpus(cfg.corpus_dir) if not e.unsure]
         docs = [e.document for e in examples]
