@@ -28,8 +28,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from models.text import (
     IndonesianTextProcessor,
-    Span,
-    analyze_spans,
+    _analyze_lists,
     char_preprocess,
     join_document,
     normalize,
@@ -50,6 +49,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 TOP_TERMS = 10
 MAX_EVIDENCE = 3
+EVIDENCE_FEATURES = 40  # strongest positive features used to rank sentences
 
 
 @dataclass(frozen=True)
@@ -149,15 +149,14 @@ class LoadedModel:
         thr = float(self.threshold if threshold is None else threshold)
         docs = [normalize(join_document(t, x)) for t, x in items]
         stem = self._processor.stem
-        extra = self._processor.extra_protected
-        spans_list = [analyze_spans(d, do_stem=stem, extra_protected=extra) for d in docs]
-        X = self._features.transform([" ".join(s.term for s in spans) for spans in spans_list])  # noqa: N806
+        extra = tuple(self._processor.extra_protected)
+        analysed = [_analyze_lists(d, stem, extra) for d in docs]
+        X = self._features.transform([" ".join(terms) for terms, _, _ in analysed]).tocsr()  # noqa: N806
         proba = self._clf.predict_proba(X)[:, 1]
-        X = X.tocsr()  # noqa: N806
         out = []
-        for i, (doc, spans) in enumerate(zip(docs, spans_list, strict=True)):
-            row = X.getrow(i)
-            terms, evidence = self._explain(doc, spans, row.indices, row.data)
+        for i, (doc, lists) in enumerate(zip(docs, analysed, strict=True)):
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            terms, evidence = self._explain(doc, lists, X.indices[lo:hi], X.data[lo:hi])
             p = float(proba[i])
             out.append(
                 Score(
@@ -178,8 +177,9 @@ class LoadedModel:
     # ------------------------------------------------------------ explanations
 
     def _explain(
-        self, doc: str, spans: list[Span], indices: np.ndarray, data: np.ndarray
+        self, doc: str, lists: tuple[list[str], list[int], list[int]], indices: np.ndarray, data: np.ndarray
     ) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
+        terms, starts, ends = lists
         ws = self._word_slice
         mask = (indices >= ws.start) & (indices < ws.stop)
         idx = indices[mask]
@@ -188,29 +188,28 @@ class LoadedModel:
         idx, contrib = idx[pos], contrib[pos]
         if not len(idx):
             return (), ()
-        order = np.argsort(-contrib, kind="stable")
+        order = np.argsort(-contrib, kind="stable")[:EVIDENCE_FEATURES]
         by_term: dict[str, list[int]] = {}
-        for k, s in enumerate(spans):
-            by_term.setdefault(s.term, []).append(k)
+        for k, t in enumerate(terms):
+            by_term.setdefault(t, []).append(k)
         sent_bounds = sentences(doc)
-        starts = [a for a, _ in sent_bounds]
+        sent_starts = [a for a, _ in sent_bounds]
         sent_score = [0.0] * len(sent_bounds)
         top: list[tuple[str, float]] = []
         seen_written: set[str] = set()
         for j in order:
             name = self._names[idx[j] - ws.start]
             value = float(contrib[j])
-            occurrences = _occurrences(name.split(" "), spans, by_term)
+            occurrences = _occurrences(name.split(" "), terms, by_term)
             if not occurrences:
                 continue
             if len(top) < TOP_TERMS:
                 a, b = occurrences[0]
-                written = doc[spans[a].start : spans[b].end]
+                written = doc[starts[a] : ends[b]]
                 if written not in seen_written:
                     seen_written.add(written)
                     top.append((written, round(value, 4)))
-            hit_sentences = {bisect.bisect_right(starts, spans[a].start) - 1 for a, _ in occurrences}
-            for si in hit_sentences:
+            for si in {bisect.bisect_right(sent_starts, starts[a]) - 1 for a, _ in occurrences}:
                 if si >= 0:
                     sent_score[si] += value
         ranked = sorted(range(len(sent_bounds)), key=lambda k: -sent_score[k])
@@ -224,14 +223,10 @@ class LoadedModel:
         return tuple(top), tuple(evidence)
 
 
-def _occurrences(parts: list[str], spans: list[Span], by_term: dict[str, list[int]]) -> list[tuple[int, int]]:
-    """(first, last) span indices where the n-gram `parts` occurs in the document's terms."""
+def _occurrences(parts: list[str], terms: list[str], by_term: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """(first, last) term indices where the n-gram `parts` occurs in the document's terms."""
     firsts = by_term.get(parts[0], [])
     if len(parts) == 1:
         return [(k, k) for k in firsts]
     n = len(parts)
-    out = []
-    for k in firsts:
-        if k + n <= len(spans) and all(spans[k + m].term == parts[m] for m in range(1, n)):
-            out.append((k, k + n - 1))
-    return out
+    return [(k, k + n - 1) for k in firsts if terms[k + 1 : k + n] == parts[1:]]

@@ -136,6 +136,10 @@ def _stemmer():  # noqa: ANN202 - PySastrawi has no types
 
 
 _STEM_CACHE: dict[str, str] = {}
+# Raw token as written -> term (None = stopword), per stemming on/off: one lookup per token.
+_TERM_CACHE: dict[bool, dict[str, str | None]] = {True: {}, False: {}}
+_TERM_CACHE_MAX = 2_000_000
+_MISSING = object()
 
 
 def stem(word: str) -> str:
@@ -154,6 +158,8 @@ def stem_cache_info() -> int:
 
 def clear_stem_cache() -> None:
     _STEM_CACHE.clear()
+    for cache in _TERM_CACHE.values():
+        cache.clear()
 
 
 # ---------------------------------------------------------------- picklable text functions
@@ -194,24 +200,47 @@ def _term(kind: str, token: str, *, do_stem: bool, protected: frozenset[str], st
     return EMAIL_TOKEN
 
 
-def analyze_spans(text: str, *, do_stem: bool = True, extra_protected: Iterable[str] = ()) -> list[Span]:
-    """Every kept term of `text` with the words as written and their character offsets."""
-    text = normalize(text)
+def _analyze_lists(
+    text: str, do_stem: bool = True, extra_protected: Iterable[str] = ()
+) -> tuple[list[str], list[int], list[int]]:
+    """Terms with start and end offsets in the NFKC text (the fast path behind `analyze_spans`)."""
+    terms: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     protected = protected_words()
     if extra_protected:
         protected = protected | frozenset(w.lower() for w in extra_protected)
     stop = stopwords()
-    out: list[Span] = []
+    cache = _TERM_CACHE[do_stem] if not extra_protected else {}
     for m in _TOKEN_RE.finditer(text):
-        term = _term(m.lastgroup or "word", m.group(), do_stem=do_stem, protected=protected, stop=stop)
-        if term is not None:
-            out.append(Span(term, m.group(), m.start(), m.end()))
-    return out
+        kind = m.lastgroup
+        if kind == "word":
+            token = m.group()
+            term = cache.get(token, _MISSING)
+            if term is _MISSING:
+                term = _term("word", token, do_stem=do_stem, protected=protected, stop=stop)
+                if len(cache) < _TERM_CACHE_MAX:
+                    cache[token] = term
+            if term is None:
+                continue
+        else:
+            term = NUM_TOKEN if kind == "num" else URL_TOKEN if kind == "url" else EMAIL_TOKEN
+        terms.append(term)  # type: ignore[arg-type]
+        starts.append(m.start())
+        ends.append(m.end())
+    return terms, starts, ends
+
+
+def analyze_spans(text: str, *, do_stem: bool = True, extra_protected: Iterable[str] = ()) -> list[Span]:
+    """Every kept term of `text` with the words as written and their character offsets."""
+    text = normalize(text)
+    terms, starts, ends = _analyze_lists(text, do_stem, tuple(extra_protected))
+    return [Span(t, text[a:b], a, b) for t, a, b in zip(terms, starts, ends, strict=True)]
 
 
 def analyze(text: str, *, do_stem: bool = True, extra_protected: Iterable[str] = ()) -> list[str]:
     """The terms of `text` (what the vectorizer sees)."""
-    return [s.term for s in analyze_spans(text, do_stem=do_stem, extra_protected=extra_protected)]
+    return _analyze_lists(normalize(text), do_stem, tuple(extra_protected))[0]
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
