@@ -38,12 +38,12 @@ from models.text import (
 
 # Settings of the shipped model; training searches a small grid around them (models.training).
 DEFAULT_PARAMS: dict[str, Any] = {
-    "C": 8.0,
+    "C": 2.0,
     "char_ngrams": False,
     "class_weight": "balanced",
     "max_df": 0.9,
     "min_df": 2,
-    "ngram_max": 2,
+    "ngram_max": 1,
     "sublinear_tf": True,
 }
 

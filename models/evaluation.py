@@ -27,7 +27,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from models.text import iter_words
 
-PRECISION_FLOOR = 0.85
+PRECISION_FLOOR = 0.85  # issue 4: recall >= 0.90 at precision >= 0.85 on the corpus
+PRECISION_FLOORS = (0.85, 0.75)  # issue 10: recall >= 0.85 at precision >= 0.75 on real pages
 BACKGROUND_CATEGORIES = frozenset({"ordinary", "background"})
 
 
@@ -147,7 +148,7 @@ def report(
         "recall": recall,
         "f1": f1,
         "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
-        f"recall_at_precision_{PRECISION_FLOOR:.2f}": recall_at_precision(yk, pk) if both else None,
+        **{f"recall_at_precision_{f:.2f}": (recall_at_precision(yk, pk, f) if both else None) for f in PRECISION_FLOORS},
         "background_articles": int(bg_neg.sum()),
         "false_flags_background": int((flagged & bg_neg).sum()),
         "false_flags_per_1000_background": (1000.0 * (flagged & bg_neg).sum() / bg_neg.sum()) if bg_neg.sum() else None,
@@ -176,7 +177,6 @@ def _fmt(v: Any) -> str:
 def format_report(r: dict[str, Any], title: str = "evaluation") -> str:
     """The report as aligned plain text."""
     c = r["confusion"]
-    rap = r.get(f"recall_at_precision_{PRECISION_FLOOR:.2f}")
     lines = [
         f"{title}: {r['n']} articles ({r['n_positive']} incidents), {r['n_unsure_skipped']} unsure skipped",
         f"  average precision          {_fmt(r['average_precision'])}",
@@ -184,7 +184,7 @@ def format_report(r: dict[str, Any], title: str = "evaluation") -> str:
         f"  threshold                  {r['threshold']:.4f}",
         f"  precision / recall / F1    {r['precision']:.3f} / {r['recall']:.3f} / {r['f1']:.3f}",
         f"  confusion                  tp={c['tp']} fp={c['fp']} fn={c['fn']} tn={c['tn']}",
-        f"  recall at precision>={PRECISION_FLOOR:.2f} {_fmt(rap)}",
+        *[f"  recall at precision>={f:.2f} {_fmt(r.get(f'recall_at_precision_{f:.2f}'))}" for f in PRECISION_FLOORS],
         f"  false flags / 1,000 background  {_fmt(r['false_flags_per_1000_background'])}"
         f" ({r['false_flags_background']} of {r['background_articles']})",
     ]

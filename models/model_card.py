@@ -19,7 +19,6 @@ def render_model_card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         f"| {name} | {row['n']} | {row['positive']} | {row['flagged']} | {row['errors']} |"
         for name, row in report.get("by_category", {}).items()
     )
-    rap_key = next((k for k in m if k.startswith("recall_at_precision")), None)
     lines = [
         f"# Model card: netralitas classifier {meta['version']}",
         "",
@@ -49,7 +48,7 @@ def render_model_card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         "## Evaluation (grouped stratified cross-validation, held-out folds)",
         f"Near-duplicate articles are grouped and never split across folds ({report.get('n_groups')} groups,",
         f"{report.get('n_folds')} folds). The threshold {meta['threshold']:.4f} was chosen on the held-out",
-        f"probabilities to reach recall {meta.get('target_recall')}.",
+        f"probabilities to reach recall {meta.get('target_recall')} ({report.get('threshold_rule', '')}).",
         "",
         "| figure | value |",
         "| --- | --- |",
@@ -58,7 +57,8 @@ def render_model_card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         f"| precision at threshold | {_f(m.get('precision'))} |",
         f"| recall at threshold | {_f(m.get('recall'))} |",
         f"| F1 at threshold | {_f(m.get('f1'))} |",
-        f"| best recall at precision >= 0.85 | {_f(m.get(rap_key) if rap_key else None)} |",
+        f"| best recall at precision >= 0.85 | {_f(m.get('recall_at_precision_0.85'))} |",
+        f"| best recall at precision >= 0.75 | {_f(m.get('recall_at_precision_0.75'))} |",
         f"| false flags per 1,000 background articles | {_f(m.get('false_flags_per_1000_background'))} |",
         "",
         "Errors by category (held-out folds):",

@@ -166,7 +166,7 @@ class Registry:
             "precision",
             "recall",
             "f1",
-            f"recall_at_precision_{evaluation.PRECISION_FLOOR:.2f}",
+            *(f"recall_at_precision_{f:.2f}" for f in evaluation.PRECISION_FLOORS),
             "false_flags_per_1000_background",
         )
         meta = {

@@ -7,7 +7,7 @@
 2. groups near-duplicates (`evaluation.near_duplicate_groups`) and makes stratified grouped folds;
 3. scores each setting of `PARAM_GRID` by held-out average precision (ties: earlier setting);
 4. with the best setting, picks the threshold on the held-out probabilities for `target_recall`
-   and computes the report (`evaluation.report`);
+   (over the incidents not marked "easy", see `MIN_HARD_INCIDENTS`) and computes the report;
 5. fits the final pipeline on all examples and writes a new registry version (skops model,
    metadata.json, model_card.md, evaluation.json, PR curve and confusion matrix).
 
@@ -39,13 +39,20 @@ log = logging.getLogger(__name__)
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent / "corpus"
 
-# A small grid around DEFAULT_PARAMS; each is scored by grouped cross-validation.
+# A small grid around DEFAULT_PARAMS; each is scored by grouped cross-validation on the corpus.
+# The grid itself was narrowed on the real-news development set (issue 10): word bigrams,
+# character n-grams, no stemming, binary tf and naive Bayes all scored higher in cross-validation
+# on the written corpus but lower on real pages, so they are not offered here.
 PARAM_GRID: tuple[dict[str, Any], ...] = (
-    {"C": 8.0, "ngram_max": 2},
-    {"C": 2.0, "ngram_max": 2},
-    {"C": 32.0, "ngram_max": 2},
-    {"C": 8.0, "ngram_max": 1},
+    {"C": 2.0},
+    {"C": 0.5},
+    {"C": 8.0},
+    {"C": 2.0, "min_df": 5},
 )
+# The threshold is chosen for the target recall on the held-out probabilities of the incidents
+# written like real reporting (difficulty other than "easy": buried late, mid-story, a named case
+# inside a statistics piece), when there are at least this many; easy incidents overstate recall.
+MIN_HARD_INCIDENTS = 20
 
 _FILE_DIFFICULTY = {"incidents": "incident", "hard_negatives": "hard", "background": "background", "seeds": "hard"}
 
@@ -200,11 +207,21 @@ def fit(
             best = (ap, params, oof)
     assert best is not None
     _, params, oof = best
-    threshold = evaluation.choose_threshold(y, oof, target_recall)
+    hard = np.array([e.label == 0 or (e.difficulty or "easy") != "easy" for e in examples])
+    n_hard = int((hard & (y == 1)).sum())
+    if n_hard >= MIN_HARD_INCIDENTS:
+        threshold = evaluation.choose_threshold(y[hard], oof[hard], target_recall)
+    else:
+        threshold = evaluation.choose_threshold(y, oof, target_recall)
     rep = evaluation.report(
         y, oof, threshold, [e.category for e in examples], [e.difficulty for e in examples]
     )
     rep["target_recall"] = target_recall
+    rep["threshold_rule"] = (
+        f"target recall on the held-out probabilities of the {n_hard} non-easy incidents"
+        if n_hard >= MIN_HARD_INCIDENTS
+        else "target recall on the held-out probabilities of all incidents"
+    )
     rep["n_groups"] = int(len(set(groups.tolist())))
     rep["n_folds"] = len(folds)
     pipeline = build_pipeline(params)
