@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from models.training import SHIPPED_CORPUS
 from models.text import iter_words
+from models.training import SHIPPED_CORPUS
 
 LENGTH_BINS = ((0, 99), (100, 199), (200, 299), (300, 399), (400, 499), (500, 699), (700, 10**9))
 

@@ -35,9 +35,8 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.errors import ModelNotFound
-
 from models.classifier import LoadedModel
+from monitor.errors import ModelNotFound
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

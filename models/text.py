@@ -40,39 +40,13 @@ EMAIL_TOKEN = "_email_"
 # Words PySastrawi's stopword list drops but that separate incidents from appeals, pledges and
 # statistics: negation, "together with", "took part", "taking sides", case, denials, appeals.
 SIGNAL_WORDS = frozenset(
-    """
-    tidak tak tidaklah enggak bukan bukanlah belum
-    bersama bersama-sama ikut turut memihak pihak pihaknya sepihak kasus masalah
-    jangan janganlah agar supaya harus harusnya seharusnya hendaknya diminta meminta
-    mengingatkan diingatkan ingat hanya hanyalah cuma sekadar
-    bapak ibu bung pak baru datang mendatangi didatangkan terlihat tampak kelihatan
-    pernah sudah telah sempat akan bakal mendatang
-    jumlah berjumlah sejumlah terbanyak sebanyak pertama kedua
-    dilakukan melakukan terjadi terjadinya kerja bekerja tempat setempat
-    """.split()
+    ["tidak", "tak", "tidaklah", "enggak", "bukan", "bukanlah", "belum", "bersama", "bersama-sama", "ikut", "turut", "memihak", "pihak", "pihaknya", "sepihak", "kasus", "masalah", "jangan", "janganlah", "agar", "supaya", "harus", "harusnya", "seharusnya", "hendaknya", "diminta", "meminta", "mengingatkan", "diingatkan", "ingat", "hanya", "hanyalah", "cuma", "sekadar", "bapak", "ibu", "bung", "pak", "baru", "datang", "mendatangi", "didatangkan", "terlihat", "tampak", "kelihatan", "pernah", "sudah", "telah", "sempat", "akan", "bakal", "mendatang", "jumlah", "berjumlah", "sejumlah", "terbanyak", "sebanyak", "pertama", "kedua", "dilakukan", "melakukan", "terjadi", "terjadinya", "kerja", "bekerja", "tempat", "setempat"]
 )
 
 # Election, office and institution terms that must reach the vectorizer as written: PySastrawi
 # over-stems most of them (pemilu -> milu, pemenangan -> menang, pengawas -> awas, ...).
 PROTECTED_TERMS = frozenset(
-    """
-    pemilu pemilihan pilkada pilpres pileg pilgub pilwalkot pilbup pilkades pemilukada
-    kampanye berkampanye dikampanyekan deklarasi pendeklarasian pencalonan pencapresan nyaleg nyapres
-    relawan pemenangan pengawas pengawasan pengawasnya pemantau pemantauan pelapor terlapor pelaporan
-    penanganan pelanggaran dugaan temuan klarifikasi rekomendasi sanksi penjatuhan
-    kecamatan kelurahan kabupaten perkotaan kota desa pemerintahan pemerintah pemda pemkab pemkot pemprov
-    camat lurah sekda sekcam kades kadis kasek kadisdik kaban kabag kabid kasi kasubag kepala
-    penjabat pj plt pejabat aparatur aparat kepegawaian pegawai kepegawaiannya
-    asn pns pppk honorer cpns guru dosen bidan perawat penyuluh
-    bawaslu panwaslu panwascam panwaslih panwaslucam gakkumdu kasn bkn bkd bkpsdm kemenpanrb menpan
-    kpu kpud kpps ppk pps dkpp inspektorat ombudsman
-    netral netralitas ketidaknetralan partisan politik berpolitik perpolitikan
-    paslon capres cawapres caleg cagub cawagub cabup cawabup cawalkot calon pasangan
-    parpol partai timses tim sukses
-    medsos facebook instagram tiktok whatsapp twitter youtube
-    viral beredar unggahan postingan status like ngelike
-    tni polri polisi prajurit babinsa bhabinkamtibmas
-    """.split()
+    ["pemilu", "pemilihan", "pilkada", "pilpres", "pileg", "pilgub", "pilwalkot", "pilbup", "pilkades", "pemilukada", "kampanye", "berkampanye", "dikampanyekan", "deklarasi", "pendeklarasian", "pencalonan", "pencapresan", "nyaleg", "nyapres", "relawan", "pemenangan", "pengawas", "pengawasan", "pengawasnya", "pemantau", "pemantauan", "pelapor", "terlapor", "pelaporan", "penanganan", "pelanggaran", "dugaan", "temuan", "klarifikasi", "rekomendasi", "sanksi", "penjatuhan", "kecamatan", "kelurahan", "kabupaten", "perkotaan", "kota", "desa", "pemerintahan", "pemerintah", "pemda", "pemkab", "pemkot", "pemprov", "camat", "lurah", "sekda", "sekcam", "kades", "kadis", "kasek", "kadisdik", "kaban", "kabag", "kabid", "kasi", "kasubag", "kepala", "penjabat", "pj", "plt", "pejabat", "aparatur", "aparat", "kepegawaian", "pegawai", "kepegawaiannya", "asn", "pns", "pppk", "honorer", "cpns", "guru", "dosen", "bidan", "perawat", "penyuluh", "bawaslu", "panwaslu", "panwascam", "panwaslih", "panwaslucam", "gakkumdu", "kasn", "bkn", "bkd", "bkpsdm", "kemenpanrb", "menpan", "kpu", "kpud", "kpps", "ppk", "pps", "dkpp", "inspektorat", "ombudsman", "netral", "netralitas", "ketidaknetralan", "partisan", "politik", "berpolitik", "perpolitikan", "paslon", "capres", "cawapres", "caleg", "cagub", "cawagub", "cabup", "cawabup", "cawalkot", "calon", "pasangan", "parpol", "partai", "timses", "tim", "sukses", "medsos", "facebook", "instagram", "tiktok", "whatsapp", "twitter", "youtube", "viral", "beredar", "unggahan", "postingan", "status", "like", "ngelike", "tni", "polri", "polisi", "prajurit", "babinsa", "bhabinkamtibmas"]
 )
 
 _TOKEN_RE = re.compile(

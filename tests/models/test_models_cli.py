@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from models_fixtures import make_corpus, write_jsonl
 
 from monitor.cli import main
-
-from models_fixtures import make_corpus, write_jsonl
 
 
 def run(cfg: Path, *args: str, input: str | None = None):  # noqa: A002, ANN201

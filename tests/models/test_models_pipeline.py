@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from models_fixtures import make_corpus
 from sklearn.base import clone
 
 from models import evaluation
 from models.classifier import build_pipeline
 from models.training import fit, load_corpus
-
-from models_fixtures import make_corpus
 
 
 def test_pipeline_fits_and_predicts(fixture_corpus: Path) -> None:
