@@ -185,7 +185,7 @@ def format_report(r: dict[str, Any], title: str = "evaluation") -> str:
         f"  precision / recall / F1    {r['precision']:.3f} / {r['recall']:.3f} / {r['f1']:.3f}",
         f"  confusion                  tp={c['tp']} fp={c['fp']} fn={c['fn']} tn={c['tn']}",
         *[f"  recall at precision>={f:.2f} {_fmt(r.get(f'recall_at_precision_{f:.2f}'))}" for f in PRECISION_FLOORS],
-        f"  false flags / 1,000 background  {_fmt(r['false_flags_per_1000_background'])}"
+        f"  false flags / 1,000 ordinary    {_fmt(r['false_flags_per_1000_background'])}"
         f" ({r['false_flags_background']} of {r['background_articles']})",
     ]
     for key, label in (("by_category", "category"), ("by_difficulty", "difficulty")):

@@ -9,7 +9,26 @@ def _f(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def render_model_card(meta: dict[str, Any], report: dict[str, Any]) -> str:
+def _dev_section(dev_reports: list[dict[str, Any]]) -> list[str]:
+    if not dev_reports:
+        return [
+            "No real-news evaluation recorded with this version yet: run",
+            "`monitor evaluate --version VERSION --data FILE.jsonl --save realset_eval`.",
+        ]
+    lines = [
+        "| data | date | sha256 | n (incidents) | AP | ROC-AUC | P / R at threshold | recall at P>=0.75 | false flags / 1,000 ordinary |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in dev_reports:
+        lines.append(
+            f"| `{r.get('data_file')}` | {r.get('evaluated_on')} | `{str(r.get('data_sha256', ''))[:12]}` | {r['n']} ({r['n_positive']}) "
+            f"| {_f(r.get('average_precision'))} | {_f(r.get('roc_auc'))} | {_f(r.get('precision'))} / {_f(r.get('recall'))} "
+            f"| {_f(r.get('recall_at_precision_0.75'))} | {_f(r.get('false_flags_per_1000_background'))} |"
+        )
+    return lines
+
+
+def render_model_card(meta: dict[str, Any], report: dict[str, Any], dev_reports: list[dict[str, Any]] | None = None) -> str:
     m = meta.get("metrics", {})
     td = meta.get("training_data", {})
     libs = ", ".join(f"{k} {v}" for k, v in meta.get("libraries", {}).items())
@@ -72,7 +91,8 @@ def render_model_card(meta: dict[str, Any], report: dict[str, Any]) -> str:
         "## Evaluation on real news (development set)",
         "Written corpora flatter a model: check it on real pages with",
         "`monitor evaluate --version VERSION --data FILE.jsonl` (see models/realset/README.md).",
-        "Results recorded with this version, if any, are in `realset_eval.txt`.",
+        "",
+        *_dev_section(dev_reports or []),
         "",
         "## Limits",
         "- Trained on written (fictional) articles; real outlets write differently (see NLP-NOTES).",

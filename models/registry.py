@@ -203,6 +203,21 @@ class Registry:
             raise ModelNotFound(self._not_found(version))
         (folder / f"{name}.json").write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+        self._render_card(version)
+
+    def _render_card(self, version: str) -> None:
+        from models.model_card import render_model_card
+
+        folder = self.root / version
+        meta = self.metadata(version)
+        rep = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
+        dev = []
+        for f in sorted(folder.glob("*.json")):
+            if f.name not in (METADATA_FILE, "evaluation.json"):
+                data = json.loads(f.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and "data_file" in data:
+                    dev.append(data)
+        (folder / "model_card.md").write_text(render_model_card(meta, rep, dev), encoding="utf-8")
 
     # ------------------------------------------------------------ loading
 

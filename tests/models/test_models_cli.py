@@ -49,7 +49,7 @@ def test_evaluate_on_a_data_file(tmp_path: Path, cli_config: Path) -> None:
     result = run(cli_config, "evaluate", "--data", str(data))
     assert result.exit_code == 0, result.output
     assert "11 articles (5 incidents), 1 unsure skipped" in result.stdout
-    for needle in ("average precision", "ROC-AUC", "precision / recall / F1", "false flags / 1,000", "errors by category"):
+    for needle in ("average precision", "ROC-AUC", "precision / recall / F1", "false flags / 1,000 ordinary", "errors by category"):
         assert needle in result.stdout
     as_json = json.loads(run(cli_config, "evaluate", "--data", str(data), "--json").stdout)
     assert as_json["n_unsure_skipped"] == 1
@@ -79,3 +79,11 @@ def test_help_opens_with_summary_and_example(command: list[str]) -> None:
     assert "Example:" in result.output
     body = result.output.split("\n\n", 1)[1].strip()
     assert body.splitlines()[0].endswith(".")
+
+
+def test_evaluate_without_data_runs_grouped_cv_on_the_corpus(tmp_path: Path, small_registry: Path, fixture_corpus: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"classifier:\n  model_dir: {small_registry}\n  corpus_dir: {fixture_corpus}\n", encoding="utf-8")
+    result = run(cfg, "evaluate")
+    assert result.exit_code == 0, result.output
+    assert "grouped" in result.stdout and "48 articles (24 incidents)" in result.stdout
