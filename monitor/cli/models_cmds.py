@@ -154,29 +154,46 @@ def train(app: AppContext, with_reviews: bool, no_promote: bool) -> None:
 @main.command()
 @click.option("--version", "version", default=None, help="Model version (default: the promoted one).")
 @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help='JSON lines {"title","text","label","category"} to score (default: grouped CV on the corpus).')
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the threshold for --data.")
-@click.option("--save", "save_as", default=None, metavar="NAME", help="With --data: also write NAME.json/NAME.txt into the version's folder.")
+@click.option("--urls", "urls", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help='A manifest of labelled URLs {"url","label","category"}: fetch, extract and score each page.')
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/url_cache"), show_default=True, help="With --urls: extracted pages are kept here, so a rerun fetches nothing.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the threshold for --data/--urls.")
+@click.option("--save", "save_as", default=None, metavar="NAME", help="With --data/--urls: also record the report as NAME.json/NAME.txt in the version's folder and its model card.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_app
 @cli_errors
-def evaluate(app: AppContext, version: str | None, data: Path | None, threshold: float | None, save_as: str | None, as_json: bool) -> None:
+def evaluate(
+    app: AppContext,
+    version: str | None,
+    data: Path | None,
+    urls: Path | None,
+    cache_dir: Path,
+    threshold: float | None,
+    save_as: str | None,
+    as_json: bool,
+) -> None:
     """Report a model version's quality (AP, ROC-AUC, P/R/F1, false flags, errors).
 
     \b
     Example:
       monitor evaluate --data var/realset/texts_all.jsonl
 
-    Without --data: grouped, stratified cross-validation on the corpus with the version's settings
-    (threshold chosen on held-out folds). With --data: scores the file's lines with the version at
-    its threshold. Lines marked "unsure": true are left out of the headline figures; false flags
-    are counted per 1,000 ordinary pages (category "ordinary" or difficulty "background").
+    Without --data or --urls: grouped, stratified cross-validation on the corpus with the version's
+    settings (threshold chosen on held-out folds). With --data: scores the file's lines with the
+    version at its threshold. With --urls: fetches each listed page politely (robots.txt, per-host
+    interval; cached in --cache), extracts and scores it; pages that fail are skipped and counted.
+    Lines marked "unsure": true are left out of the headline figures; false flags are counted per
+    1,000 ordinary pages (category "ordinary" or difficulty "background").
     """
     from models import evaluation
     from models.registry import Registry
 
+    if data is not None and urls is not None:
+        raise click.UsageError("give --data or --urls, not both")
     cfg = app.config.classifier
     model = _model(app, version)
-    if data is None:
+    source = data or urls
+    skipped_note = ""
+    if source is None:
         import numpy as np
 
         from models.text import IndonesianTextProcessor
@@ -192,12 +209,20 @@ def evaluate(app: AppContext, version: str | None, data: Path | None, threshold:
         rep = evaluation.report(y, proba, thr, [e.category for e in examples], [e.difficulty for e in examples])
         title = f"model {model.version} settings, grouped {len(folds)}-fold CV on the corpus (threshold from held-out folds)"
     else:
-        from models.training import read_jsonl_examples
+        if data is not None:
+            from models.training import read_jsonl_examples
 
-        try:
-            examples = read_jsonl_examples(data, strict=True)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            try:
+                examples = read_jsonl_examples(data, strict=True)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            skipped: dict[str, int] = {}
+        else:
+            from models.urleval import load_pages
+
+            loaded = load_pages(urls, app.config.crawler, cache_dir)
+            examples, skipped = loaded.examples, dict(loaded.skipped)
+            click.echo(f"{len(examples)} pages ({loaded.from_cache} from the cache, {loaded.fetched} fetched), {sum(skipped.values())} skipped", err=True)
         scores = model.score_many([(e.title, e.text) for e in examples])
         thr = _threshold(app, threshold)
         thr = model.threshold if thr is None else thr
@@ -209,16 +234,19 @@ def evaluate(app: AppContext, version: str | None, data: Path | None, threshold:
             [e.difficulty for e in examples],
             [e.unsure for e in examples],
         )
-        title = f"model {model.version} on {data}"
+        rep["skipped_pages"] = skipped
+        if skipped:
+            skipped_note = "\n  skipped pages: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
+        title = f"model {model.version} on {source}"
     rep["model_version"] = model.version
-    text = evaluation.format_report(rep, title=title)
+    text = evaluation.format_report(rep, title=title) + skipped_note
     click.echo(json.dumps(rep, indent=2, ensure_ascii=False) if as_json else text)
-    if save_as and data is not None:
+    if save_as and source is not None:
         import hashlib
         from datetime import date
 
-        rep["data_file"] = str(data)
-        rep["data_sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+        rep["data_file"] = str(source)
+        rep["data_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
         rep["evaluated_on"] = date.today().isoformat()
         Registry(cfg.model_dir).write_dev_report(model.version, save_as, rep, text)
 
