@@ -352,12 +352,21 @@ def _language(html: str, text: str) -> str | None:
     return "id" if id_share >= en_share else "en"
 
 
+_H1_OPEN = re.compile(r"<h1\b", re.IGNORECASE)
+_BODY_OPEN = re.compile(r"<body\b", re.IGNORECASE)
+
+
 def _visible_date(html: str) -> datetime | None:
-    """The first Indonesian date in the page's visible text near the top of the body."""
-    start = html.lower().find("<body")
-    body = html[start if start >= 0 else 0 :][:200_000]
-    body = _SCRIPT_STYLE.sub(" ", body)
-    return parse_indonesian_date(html_lib.unescape(_STRIP_TAGS.sub(" ", body)))
+    """The first Indonesian date in the visible text from the headline on (else the body's start)."""
+    for opener, span in ((_H1_OPEN, 12_000), (_BODY_OPEN, 150_000)):
+        m = opener.search(html)
+        if m is None:
+            continue
+        window = _SCRIPT_STYLE.sub(" ", html[m.start() : m.start() + span])
+        found = parse_indonesian_date(html_lib.unescape(_STRIP_TAGS.sub(" ", window)))
+        if found is not None:
+            return found
+    return None
 
 
 def _htmldate(html: str, url: str) -> datetime | None:
@@ -378,6 +387,13 @@ def _htmldate(html: str, url: str) -> datetime | None:
 # ---------------------------------------------------------------- the article
 
 
+@lru_cache(maxsize=1)
+def _trafilatura_options():  # built once per process: trafilatura would rebuild them per call
+    from trafilatura.settings import Extractor
+
+    return Extractor(output_format="python", fast=True, comments=False, tables=True, with_metadata=False, dedup=False)
+
+
 def extract_article(html: str, url: str, *, cleanup: Sequence[str] = ()) -> ExtractedArticle | None:
     """The article in `html` (served at `url`), or None when the page has no article body.
 
@@ -389,15 +405,7 @@ def extract_article(html: str, url: str, *, cleanup: Sequence[str] = ()) -> Extr
         html = html[:MAX_HTML_CHARS]
         import trafilatura
 
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            fast=True,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-            deduplicate=False,
-        )
+        doc = trafilatura.bare_extraction(html, url=url, options=_trafilatura_options())
         raw_text = getattr(doc, "text", None) or ""
         text = clean_text(raw_text, cleanup)
         if len(text) < MIN_TEXT_CHARS:

@@ -1,0 +1,330 @@
+"""Benchmark: the crawler (Fetcher + ExtractorPool) against bare trafilatura on the same pages.
+
+Serves N realistic Indonesian news article pages (five outlet layouts: detik-, kompas-, tribun-,
+antara- and WordPress-like, with navigation, inline scripts, "Baca juga", share bars, ads and
+sidebars; fictional people) over 20 local hosts (127.0.0.1, one port each) from a subprocess,
+then:
+
+1. crawler: every page fetched with `Fetcher` (robots.txt on, per-host interval 0, concurrency
+   32, `allow_private_addresses: true`) and extracted + cleaned by `ExtractorPool` (2 processes);
+2. reference: the same pages through bare `trafilatura.extract(html)` in one process (no network).
+
+Prints a table with pages/s end to end, CPU seconds per page by stage (fetch = the crawler's
+main process; extract and clean = the worker processes, split by an in-process calibration on
+200 pages), peak RSS (main + workers, sampled every 50 ms) and the reference pages/s. With
+`--repeat N` each figure is the median of N runs.
+
+    .venv/bin/python scripts/bench_crawl.py                    # 2,000 pages
+    .venv/bin/python scripts/bench_crawl.py --pages 10000      # the memory goal (< 400 MB)
+    .venv/bin/python scripts/bench_crawl.py --repeat 3 --processes 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import random
+import resource
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HOSTS = 20
+
+# ---------------------------------------------------------------- realistic pages
+
+FIRST = ["Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nur", "Hendra", "Ratna", "Yusuf", "Wulan", "Agus", "Fitri", "Irfan", "Lestari", "Bayu", "Sri"]
+LAST = ["Pratama", "Wibowo", "Hidayat", "Saputra", "Lestari", "Nugroho", "Kusuma", "Siregar", "Harahap", "Pangaribuan", "Rumbiak", "Latuconsina", "Mappaseng", "Wardhana"]
+PLACES = [("Kabupaten Gowa", "Sulawesi Selatan"), ("Kota Kendari", "Sulawesi Tenggara"), ("Kabupaten Lombok Timur", "Nusa Tenggara Barat"),
+          ("Kota Ternate", "Maluku Utara"), ("Kabupaten Sidoarjo", "Jawa Timur"), ("Kabupaten Garut", "Jawa Barat"), ("Kota Medan", "Sumatera Utara"),
+          ("Kabupaten Banyumas", "Jawa Tengah"), ("Kota Palu", "Sulawesi Tengah"), ("Kabupaten Jayapura", "Papua")]  # fmt: skip
+SENTENCES = [
+    "Badan Pengawas Pemilu {place} menerima laporan tentang dugaan pelanggaran netralitas aparatur sipil negara.",
+    "Ketua Bawaslu {place}, {person}, mengatakan pihaknya masih mengumpulkan keterangan dari sejumlah saksi.",
+    "Menurut dia, unggahan di media sosial itu beredar luas sejak Senin malam dan memicu perdebatan warga.",
+    "Yang bersangkutan membantah tudingan tersebut dan menyebut kehadirannya hanya silaturahmi biasa.",
+    "Pemerintah daerah meminta seluruh pegawai menjaga netralitas selama tahapan pemilihan berlangsung.",
+    "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia {place}, {person}, berjanji menindaklanjuti rekomendasi.",
+    "Sejumlah warga mengaku melihat kegiatan itu berlangsung di balai pertemuan kecamatan pada sore hari.",
+    "Panitia pengawas kecamatan sebelumnya telah menyampaikan imbauan tertulis kepada kepala desa dan lurah.",
+    "Rapat koordinasi digelar di aula kantor bupati dengan menghadirkan perwakilan dinas, camat, dan tokoh masyarakat.",
+    "Harga beras di pasar tradisional {place} naik tipis menjelang akhir pekan, sementara pasokan cabai melimpah.",
+    "Dinas Pendidikan menyebut penerimaan guru PPPK tahun ini diikuti lebih dari seribu pelamar dari berbagai daerah.",
+    "Polisi menutup sementara ruas jalan provinsi karena longsor setelah hujan deras mengguyur sejak dini hari.",
+]  # fmt: skip
+DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+LAYOUTS = ("detik", "kompas", "tribun", "antara", "wordpress")
+
+
+def _person(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def _paragraph(rng: random.Random, place: str) -> str:
+    return " ".join(rng.choice(SENTENCES).format(place=place, person=_person(rng)) for _ in range(rng.randint(2, 4)))
+
+
+def _nav(rng: random.Random, n: int) -> str:
+    sections = ["Berita", "Daerah", "Politik", "Ekonomi", "Olahraga", "Hiburan", "Teknologi", "Otomotif", "Kesehatan", "Wisata", "Foto", "Video"]
+    return "".join(f'<li><a href="/{rng.choice(sections).lower()}/{i}">{rng.choice(sections)} {i}</a></li>' for i in range(n))
+
+
+def _script(rng: random.Random, size: int) -> str:
+    blob = ",".join(f'"k{i}":"{rng.getrandbits(64):x}"' for i in range(size // 24))
+    return f"<script>window.__DATA__={{{blob}}};(function(){{var a=document.createElement('script');a.async=1;}})();</script>"
+
+
+def make_page(index: int, host: str = "127.0.0.1") -> str:
+    """A deterministic, realistic article page (60-120 KB) for page number `index`."""
+    rng = random.Random(index)
+    layout = LAYOUTS[index % len(LAYOUTS)]
+    place, province = rng.choice(PLACES)
+    author, editor = _person(rng), _person(rng)
+    title = f"Bawaslu {place.split(' ', 1)[1]} Telusuri Dugaan ASN Tak Netral di {place} ({index})"
+    day, month, year = rng.randint(1, 28), rng.randrange(12), 2024
+    dateline = f"{rng.choice(DAYS)}, {day} {MONTHS[month]} {year} {rng.randint(6, 22):02d}:{rng.randint(0, 59):02d} WIB"
+    paragraphs = [f"<p><strong>{place.split(' ', 1)[1].upper()}</strong> - {_paragraph(rng, place)}</p>"]
+    for i in range(rng.randint(7, 14)):
+        paragraphs.append(f"<p>{_paragraph(rng, place)}</p>")
+        if i == 2:
+            paragraphs.append(f'<p><strong>Baca juga:</strong> <a href="/berita/{index + 7}/lain">Pemkab {place.split(" ", 1)[1]} Gelar Apel Netralitas</a></p>')
+        if i == 4:
+            paragraphs.append('<div class="ads"><p>ADVERTISEMENT</p><p>SCROLL TO CONTINUE WITH CONTENT</p></div>')
+    paragraphs.append(f"<p>Editor: {editor}</p>")
+    body = "".join(paragraphs)
+    share = '<div class="share"><span>Bagikan:</span><a href="#">Facebook</a><a href="#">Twitter</a><a href="#">WhatsApp</a></div>'
+    popular = "".join(f'<li><a href="/berita/{index + k}/populer">Berita terpopuler nomor {k} dari {province}</a></li>' for k in range(1, 11))
+    head = (
+        f'<meta charset="utf-8"><title>{title} - Kabar {province}</title>'
+        f'<meta property="og:title" content="{title}"><meta name="author" content="{author}">'
+        f'<meta name="description" content="{_paragraph(rng, place)[:150]}">'
+        f'<link rel="canonical" href="http://{host}/berita/{index}/asn-tak-netral">'
+        + _script(rng, rng.randint(8_000, 30_000))
+        + '<style>' + "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px}}" for i in range(rng.randint(200, 600))) + "</style>"
+    )
+    if layout == "detik":
+        main = f'<div class="detail"><h1 class="detail__title">{title}</h1><div class="detail__author">{author} - detikSulsel</div><div class="detail__date">{dateline}</div>{share}<div class="detail__body-text itp_bodycontent">{body}<p>Simak Video "Bawaslu Temukan Pelanggaran"</p><p>[Gambas:Video 20detik]</p></div></div>'
+    elif layout == "kompas":
+        main = f'<div class="read__header"><h1 class="read__title">{title}</h1><div class="read__time">Kompas.com - {day:02d}/{month + 1:02d}/{year}, 14:05 WIB</div></div><div class="read__content"><div class="clearfix">{body}<p>Ikuti kami di Google News</p></div></div>{share}'
+    elif layout == "tribun":
+        main = f'<div id="article"><h1 id="arttitle">{title}</h1><time>{dateline}</time><div class="side-article txt-article">{body}<p>Artikel ini telah tayang di TribunSulsel.com</p></div><div class="paging"><a href="?page=2">2</a></div></div>'
+    elif layout == "antara":
+        main = f'<div class="wrap__article-detail"><h1>{title}</h1><span class="date">{dateline}</span><div class="post-content">{body}<p>Pewarta: {author}</p><p>COPYRIGHT © ANTARA 2024</p></div></div>'
+    else:
+        main = f'<article class="post type-post"><header class="entry-header"><h1 class="entry-title">{title}</h1><span class="posted-on">{dateline}</span><span class="byline">Oleh {author}</span></header><div class="entry-content">{body}</div>{share}</article>'
+    return (
+        f'<!DOCTYPE html><html lang="id"><head>{head}</head><body>'
+        f'<header><div class="logo"><a href="/">Kabar {province}</a></div><nav><ul>{_nav(rng, rng.randint(60, 140))}</ul></nav></header>'
+        f'<div class="container"><main>{main}</main><aside><h3>Terpopuler</h3><ol>{popular}</ol>{_script(rng, 4000)}</aside></div>'
+        f'<footer><ul>{_nav(rng, 40)}</ul><p>Copyright © 2024 Kabar {province}. All rights reserved.</p></footer>'
+        "</body></html>"
+    )
+
+
+def page_url(index: int, ports: list[int]) -> str:
+    return f"http://127.0.0.1:{ports[index % len(ports)]}/berita/{index}/asn-tak-netral"
+
+
+# ---------------------------------------------------------------- server (a subprocess)
+
+
+def _serve(ports_out: multiprocessing.Queue, stop: multiprocessing.Event, pages: int = 0) -> None:
+    cache = [make_page(i).encode() for i in range(pages)]  # generated before the clock starts
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                if path == "/robots.txt":
+                    body, ctype = b"User-agent: *\nAllow: /\n", b"text/plain"
+                elif path.startswith("/berita/"):
+                    index = int(path.split("/")[2])
+                    body = cache[index] if index < len(cache) else make_page(index).encode()
+                    ctype = b"text/html; charset=utf-8"
+                else:
+                    body, ctype = b"not found", b"text/plain"
+                status = b"200 OK" if path != "/" else b"404 Not Found"
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, IndexError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        servers = [await asyncio.start_server(handle, "127.0.0.1", 0) for _ in range(HOSTS)]
+        ports_out.put([s.sockets[0].getsockname()[1] for s in servers])
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class PeakRss:
+    """Samples the summed RSS of this process and the given worker pids every 50 ms."""
+
+    def __init__(self, pids: callable) -> None:
+        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_mb(os.getpid()) + sum(_rss_mb(p) for p in self.pids()))
+            time.sleep(0.05)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def crawl(n: int, ports: list[int], processes: int, concurrency: int) -> dict[str, float]:
+    from crawlers.extraction import ExtractorPool
+    from crawlers.fetching import Fetcher
+    from monitor.config import CrawlerConfig
+
+    config = CrawlerConfig(allow_private_addresses=True, per_host_interval=0.0, concurrency=concurrency, respect_robots_txt=True)
+    pool = ExtractorPool(processes=processes)
+    await asyncio.gather(*(pool.extract(make_page(i), f"http://127.0.0.1/{i}") for i in range(processes * 2)))  # spawn + warm up
+    worker_pids = lambda: list(pool._pool._processes) if pool._pool else []  # noqa: E731, SLF001
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = time.process_time()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    counts = {"ok": 0, "failed": 0, "empty": 0}
+
+    async def worker(fetcher: Fetcher) -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            page = await fetcher.fetch(page_url(i, ports))
+            if not hasattr(page, "text"):
+                counts["failed"] += 1
+                continue
+            article = await pool.extract(page.text, page.final_url)
+            counts["ok" if article else "empty"] += 1
+
+    with PeakRss(worker_pids) as rss:
+        started = time.perf_counter()
+        async with Fetcher(config) as fetcher:
+            await asyncio.gather(*(worker(fetcher) for _ in range(concurrency + processes * 2)))
+        wall = time.perf_counter() - started
+    main_cpu = time.process_time() - cpu_before
+    pool.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    return {"wall": wall, "pages_s": n / wall, "fetch_cpu": main_cpu / n, "worker_cpu": worker_cpu / n, "peak_rss": rss.peak, **counts}
+
+
+def calibrate(sample: int = 200) -> float:
+    """Share of extraction CPU spent in trafilatura (the rest: metadata, dates, cleaning)."""
+    import trafilatura
+
+    from crawlers import extraction
+
+    pages = [make_page(100_000 + i) for i in range(sample)]
+    t0 = time.process_time()
+    for i, html in enumerate(pages):
+        trafilatura.bare_extraction(html, url=f"http://x/{i}", fast=True, include_comments=False, with_metadata=False)
+    traf = time.process_time() - t0
+    t0 = time.process_time()
+    for i, html in enumerate(pages):
+        extraction.extract_article(html, f"http://x/{i}")
+    total = time.process_time() - t0
+    return min(1.0, traf / total)
+
+
+def reference(n: int) -> dict[str, float]:
+    import trafilatura
+
+    spent = 0.0
+    empty = 0
+    for i in range(n):
+        html = make_page(i)
+        t0 = time.perf_counter()
+        if not trafilatura.extract(html):
+            empty += 1
+        spent += time.perf_counter() - t0
+    return {"pages_s": n / spent, "cpu": spent / n, "empty": empty}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-reference", action="store_true", help="skip the bare trafilatura run")
+    args = parser.parse_args()
+
+    ctx = multiprocessing.get_context("spawn")
+    ports_q, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(ports_q, stop, args.pages), daemon=True)
+    server.start()
+    ports = ports_q.get(timeout=600)
+    sizes = [len(make_page(i).encode()) for i in range(50)]
+    print(f"{args.pages} pages over {len(ports)} local hosts, mean page {statistics.mean(sizes) / 1024:.0f} KB, "
+          f"{args.processes} extractor processes, concurrency {args.concurrency}, {os.cpu_count()} CPUs, repeat {args.repeat}")  # fmt: skip
+    runs, refs = [], []
+    try:
+        for r in range(args.repeat):
+            runs.append(asyncio.run(crawl(args.pages, ports, args.processes, args.concurrency)))
+            print(f"  run {r + 1}: crawler {runs[-1]['pages_s']:.1f} pages/s, peak RSS {runs[-1]['peak_rss']:.0f} MB, "
+                  f"ok {runs[-1]['ok']:.0f} empty {runs[-1]['empty']:.0f} failed {runs[-1]['failed']:.0f}", flush=True)  # fmt: skip
+            if not args.no_reference:
+                refs.append(reference(min(args.pages, 2000)))
+                print(f"  run {r + 1}: reference {refs[-1]['pages_s']:.1f} pages/s", flush=True)
+    finally:
+        stop.set()
+        server.join(timeout=5)
+    share = calibrate()
+    med = lambda key, rows: statistics.median(row[key] for row in rows)  # noqa: E731
+    worker_cpu = med("worker_cpu", runs)
+    rows = [
+        ("crawler pages/s (end to end)", f"{med('pages_s', runs):.1f}"),
+        ("CPU s/page fetch (main process)", f"{med('fetch_cpu', runs):.4f}"),
+        ("CPU s/page extract (trafilatura)", f"{worker_cpu * share:.4f}"),
+        ("CPU s/page clean (metadata, dates, boilerplate)", f"{worker_cpu * (1 - share):.4f}"),
+        ("peak RSS main + workers (MB)", f"{med('peak_rss', runs):.0f}"),
+    ]
+    if refs:
+        rows += [
+            ("reference pages/s (bare trafilatura.extract, 1 process)", f"{med('pages_s', refs):.1f}"),
+            ("reference CPU s/page", f"{med('cpu', refs):.4f}"),
+            ("speed-up (goal >= 1.5x)", f"{med('pages_s', runs) / med('pages_s', refs):.2f}x"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    print(f"\n{'measure (median of ' + str(args.repeat) + ')':<{width}}  value")
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
