@@ -77,8 +77,8 @@ def _install_sniffio_shim() -> None:
 
 _install_sniffio_shim()
 
-from crawlers.types import FetchedPage, FetchFailure, Validators
-from monitor.config import CrawlerConfig
+from crawlers.types import FetchedPage, FetchFailure, Validators  # noqa: E402  (after the sniffio shim)
+from monitor.config import CrawlerConfig  # noqa: E402
 
 log = logging.getLogger(__name__)
 
