@@ -6,8 +6,9 @@
    examples (reviewers' decisions);
 2. groups near-duplicates (`evaluation.near_duplicate_groups`) and makes stratified grouped folds;
 3. scores each setting of `PARAM_GRID` by held-out average precision (ties: earlier setting);
-4. with the best setting, picks the threshold on the held-out probabilities for `target_recall`
-   (over the incidents not marked "easy", see `MIN_HARD_INCIDENTS`) and computes the report;
+4. with the best setting, picks the threshold on held-out folds: the target recall on held-out
+   incidents scored inside an unrelated held-out article ("buried"), capped so held-out background
+   articles get at most `MAX_BACKGROUND_FF_PER_1000` false flags; then computes the report;
 5. fits the final pipeline on all examples and writes a new registry version (skops model,
    metadata.json, model_card.md, evaluation.json, PR curve and confusion matrix).
 
@@ -49,10 +50,14 @@ PARAM_GRID: tuple[dict[str, Any], ...] = (
     {"C": 8.0},
     {"C": 2.0, "min_df": 5},
 )
-# The threshold is chosen for the target recall on the held-out probabilities of the incidents
-# written like real reporting (difficulty other than "easy": buried late, mid-story, a named case
-# inside a statistics piece), when there are at least this many; easy incidents overstate recall.
-MIN_HARD_INCIDENTS = 20
+# Threshold rule (chosen on the real-news development set, issue 10). Written incidents score
+# higher than real ones, which come inside pages that are partly about something else. So each
+# held-out incident is also scored "buried": after the text of a held-out ordinary article (as
+# NLP-NOTES describes real pages), and the threshold is the highest one that reaches the target
+# recall on those buried incidents ...
+# ... but never so low that held-out background articles get more than this many false flags per
+# 1,000 (issue 4: at most 2 per 1,000 background articles).
+MAX_BACKGROUND_FF_PER_1000 = 2.0
 
 _FILE_DIFFICULTY = {"incidents": "incident", "hard_negatives": "hard", "background": "background", "seeds": "hard"}
 
@@ -164,17 +169,71 @@ class TrainingResult:
 
 
 def cross_validate(
-    processed: Sequence[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], params: dict[str, Any]
+    processed: Sequence[str],
+    y: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    params: dict[str, Any],
+    extra: Any = None,
+    extra_proba: dict[int, float] | None = None,
 ) -> np.ndarray:
-    """Held-out probabilities for one setting on already processed documents."""
+    """Held-out probabilities for one setting on already processed documents.
+
+    `extra(test_idx) -> (indices, processed docs)`, when given, adds documents scored by each
+    fold's model; their probabilities go into `extra_proba` (index -> probability).
+    """
     docs = np.asarray(processed, dtype=object)
+    if extra_proba is None:
+        extra_proba = {}
 
     def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
         model = Pipeline(build_model_steps(params))
         model.fit(list(docs[train]), y[train])
+        if extra is not None:
+            idx, more = extra(test)
+            if len(idx):
+                extra_proba.update(zip(idx, model.predict_proba(more)[:, 1], strict=True))
         return model.predict_proba(list(docs[test]))[:, 1]
 
     return evaluation.out_of_fold_proba(fit_predict, y, folds)
+
+
+def buried_documents(examples: Sequence[Example]) -> Any:
+    """`extra` for `cross_validate`: each held-out incident after a held-out ordinary article."""
+    processor = IndonesianTextProcessor()
+
+    def make(test: np.ndarray) -> tuple[list[int], list[str]]:
+        hosts = [i for i in test if examples[i].label == 0 and examples[i].difficulty == "background"]
+        hosts = hosts or [i for i in test if examples[i].label == 0]
+        incidents = [int(i) for i in test if examples[i].label == 1]
+        if not hosts or not incidents:
+            return [], []
+        docs = []
+        for k, i in enumerate(incidents):
+            host = examples[hosts[k % len(hosts)]]
+            docs.append(join_document(host.title, f"{host.text}\n{examples[i].text}"))
+        return incidents, processor.transform(docs)
+
+    return make
+
+
+def choose_threshold_rule(
+    examples: Sequence[Example], y: np.ndarray, oof: np.ndarray, buried: dict[int, float], target_recall: float
+) -> tuple[float, str]:
+    """The threshold and a sentence saying how it was chosen (see MAX_BACKGROUND_FF_PER_1000)."""
+    if len(buried) >= 10:
+        idx = np.array(sorted(buried))
+        t_recall = evaluation.choose_threshold(np.ones(len(idx), dtype=int), np.array([buried[i] for i in idx]), target_recall)
+        rule = f"recall {target_recall} on {len(idx)} held-out incidents buried in held-out ordinary articles"
+    else:
+        t_recall = evaluation.choose_threshold(y, oof, target_recall)
+        rule = f"recall {target_recall} on the held-out incidents"
+    bg = np.sort(np.array([p for e, p in zip(examples, oof, strict=True) if e.label == 0 and evaluation.is_background(e.category, e.difficulty)]))[::-1]
+    if len(bg):
+        allowed = int(np.floor(MAX_BACKGROUND_FF_PER_1000 * len(bg) / 1000.0 + 1e-9))
+        t_ff = float(np.nextafter(bg[allowed], np.inf)) if allowed < len(bg) else 0.0
+        if t_ff > t_recall:
+            return t_ff, rule + f", raised to keep held-out background false flags <= {MAX_BACKGROUND_FF_PER_1000:g} per 1,000"
+    return t_recall, rule
 
 
 def fit(
@@ -196,32 +255,28 @@ def fit(
     folds = evaluation.grouped_folds(y, groups, n_splits=n_splits)
     candidates = [dict(g) for g in (grid or ())] or [{}]
     scored = []
-    best: tuple[float, dict[str, Any], np.ndarray] | None = None
+    extra = buried_documents(examples)
+    best: tuple[float, dict[str, Any], np.ndarray, dict[int, float]] | None = None
     for g in candidates:
         params = {**DEFAULT_PARAMS, **g}
-        oof = cross_validate(processed, y, folds, params)
+        extra_proba: dict[int, float] = {}
+        oof = cross_validate(processed, y, folds, params, extra=extra, extra_proba=extra_proba)
         ap = float(average_precision_score(y, oof))
         scored.append({"params": g, "average_precision": round(ap, 4)})
         log.info("grouped CV %s: AP %.4f", g, ap)
         if best is None or ap > best[0] + 1e-9:
-            best = (ap, params, oof)
+            best = (ap, params, oof, extra_proba)
     assert best is not None
-    _, params, oof = best
-    hard = np.array([e.label == 0 or (e.difficulty or "easy") != "easy" for e in examples])
-    n_hard = int((hard & (y == 1)).sum())
-    if n_hard >= MIN_HARD_INCIDENTS:
-        threshold = evaluation.choose_threshold(y[hard], oof[hard], target_recall)
-    else:
-        threshold = evaluation.choose_threshold(y, oof, target_recall)
+    _, params, oof, buried = best
+    threshold, rule = choose_threshold_rule(examples, y, oof, buried, target_recall)
     rep = evaluation.report(
         y, oof, threshold, [e.category for e in examples], [e.difficulty for e in examples]
     )
     rep["target_recall"] = target_recall
-    rep["threshold_rule"] = (
-        f"target recall on the held-out probabilities of the {n_hard} non-easy incidents"
-        if n_hard >= MIN_HARD_INCIDENTS
-        else "target recall on the held-out probabilities of all incidents"
-    )
+    rep["threshold_rule"] = rule
+    if buried:
+        bp = np.array(list(buried.values()))
+        rep["buried_incidents_recall"] = float((bp >= threshold).mean())
     rep["n_groups"] = int(len(set(groups.tolist())))
     rep["n_folds"] = len(folds)
     pipeline = build_pipeline(params)
