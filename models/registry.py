@@ -11,8 +11,9 @@ Layout under `classifier.model_dir` (default `var/models`):
         evaluation.json           the full grouped cross-validation report
         pr_curve.png, confusion_matrix.png
 
-`Registry.load` refuses types outside scikit-learn, numpy, scipy and `models.text`, and warns
-(`LibraryVersionWarning`) when the libraries differ from those the model was saved with.
+`Registry.load` refuses types outside scikit-learn, numpy, scipy and `models.text` (plus skops's
+default trusted types), and warns (`LibraryVersionWarning`) when the libraries differ from those
+the model was saved with.
 `ensure_model` returns the promoted model, training and promoting one from the shipped corpus the
 first time (deterministically; a file lock keeps concurrent first uses from training twice).
 
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 PROMOTED_FILE = "PROMOTED"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "models.text.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "models.text.")  # skops trusts its own defaults
 CHECKED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "PySastrawi", "skops")
 
 
