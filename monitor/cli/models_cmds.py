@@ -218,11 +218,13 @@ def evaluate(
                 raise click.ClickException(str(exc)) from None
             skipped: dict[str, int] = {}
         else:
-            from models.urleval import load_pages
+            from models.training import example_from_record
+            from monitor.url_eval import gather_manifest
 
-            loaded = load_pages(urls, app.config.crawler, cache_dir)
-            examples, skipped = loaded.examples, dict(loaded.skipped)
-            click.echo(f"{len(examples)} pages ({loaded.from_cache} from the cache, {loaded.fetched} fetched), {sum(skipped.values())} skipped", err=True)
+            gathered = gather_manifest(urls, app.config.crawler, cache_dir)
+            examples = [example_from_record(r, str(urls), n) for n, r in enumerate(gathered.rows, 1)]
+            skipped = dict(gathered.skipped)
+            click.echo(f"{len(examples)} pages read ({gathered.fetched} fetched now, the rest from {cache_dir}), {sum(skipped.values())} skipped", err=True)
         scores = model.score_many([(e.title, e.text) for e in examples])
         thr = _threshold(app, threshold)
         thr = model.threshold if thr is None else thr

@@ -95,13 +95,14 @@ def test_evaluate_urls_fetches_caches_and_reports(tmp_path: Path, site: str, sma
     Handler.hits.clear()
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "3 pages (0 from the cache, 3 fetched), 1 skipped" in first.stderr
+    assert "3 pages read (4 fetched now, the rest from" in first.stderr and "1 skipped" in first.stderr
     assert "3 articles (1 incidents)" in first.stdout
     assert "skipped pages: http_404 1" in first.stdout
-    assert len(list(cache.glob("*.json"))) == 3
+    assert len(list(cache.glob("*.json"))) == 4  # the 404 is permanent: cached too
 
     Handler.hits.clear()
     second = CliRunner().invoke(main, args)
     assert second.exit_code == 0, second.output
-    assert "3 pages (3 from the cache, 0 fetched)" in second.stderr
-    assert [h for h in Handler.hits if h.startswith("/berita/") and h != "/berita/hilang"] == []
+    assert "3 pages read (0 fetched now" in second.stderr
+    assert "3 articles (1 incidents)" in second.stdout
+    assert [h for h in Handler.hits if h.startswith("/berita/")] == []
