@@ -1,13 +1,18 @@
 """Write `models/corpus/README.md`, the corpus datasheet: `python -m models.datasheet`.
 
 Counts by label, category, difficulty, violation type, stage, outlet style, source, province and
-length, computed from the corpus files; the prose around them is fixed here. Real-set figures
-(issue 10) are read from `models/corpus/realset_figures.md` when that file exists.
+length, computed from the corpus files; the prose around them is fixed here.
+
+Real-set figures (issue 10): `--realset-report FILE.json` (a report saved by
+`monitor evaluate --data ... --save NAME`, i.e. `var/models/VERSION/NAME.json`) plus
+`--manifest models/realset/manifest.jsonl` write `models/corpus/realset_figures.md`, which the
+datasheet then includes (it is kept between runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -132,11 +137,47 @@ def render(folder: Path) -> str:
     return "\n".join(lines)
 
 
+def realset_figures(report: dict[str, Any], manifest: Path | None) -> str:
+    def f(v: Any) -> str:
+        return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    manifest_hash = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest and manifest.exists() else "n/a"
+    c = report["confusion"]
+    return "\n".join(
+        [
+            "## Figures on real news (development set)",
+            "",
+            f"Model `{report.get('model_version')}` (trained on this corpus only), scored on the real-news texts",
+            f"`{report.get('data_file')}` (sha256 `{report.get('data_sha256')}`) gathered for the manifest",
+            f"`{manifest}` (sha256 `{manifest_hash}`), on {report.get('evaluated_on')}, with",
+            f"`monitor evaluate --version {report.get('model_version')} --data {report.get('data_file')}`:",
+            "",
+            "| figure | value |",
+            "| --- | --- |",
+            f"| pages (incidents), unsure left out | {report['n']} ({report['n_positive']}), {report['n_unsure_skipped']} |",
+            f"| average precision | {f(report.get('average_precision'))} |",
+            f"| ROC-AUC | {f(report.get('roc_auc'))} |",
+            f"| threshold | {f(report.get('threshold'))} |",
+            f"| precision / recall / F1 at the threshold | {f(report['precision'])} / {f(report['recall'])} / {f(report['f1'])} |",
+            f"| tp / fp / fn / tn | {c['tp']} / {c['fp']} / {c['fn']} / {c['tn']} |",
+            f"| best recall at precision >= 0.75 | {f(report.get('recall_at_precision_0.75'))} |",
+            f"| best recall at precision >= 0.85 | {f(report.get('recall_at_precision_0.85'))} |",
+            f"| false flags per 1,000 ordinary pages | {f(report.get('false_flags_per_1000_background'))} ({report['false_flags_background']} of {report['background_articles']}) |",
+            "",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=SHIPPED_CORPUS)
     parser.add_argument("--output", type=Path, default=None, help="default: CORPUS/README.md")
+    parser.add_argument("--realset-report", type=Path, default=None, help="a saved `monitor evaluate --data` report (JSON)")
+    parser.add_argument("--manifest", type=Path, default=Path("models/realset/manifest.jsonl"))
     args = parser.parse_args(argv)
+    if args.realset_report:
+        report = json.loads(args.realset_report.read_text(encoding="utf-8"))
+        (args.corpus / "realset_figures.md").write_text(realset_figures(report, args.manifest), encoding="utf-8")
     out = args.output or args.corpus / "README.md"
     out.write_text(render(args.corpus), encoding="utf-8")
     print(f"wrote {out}")
