@@ -48,37 +48,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-
-def _install_sniffio_shim() -> None:
-    """httpcore tries `import sniffio` on every request; when it is not installed each failed import
-    walks sys.path (~2 ms of CPU a request). A minimal stand-in answering "asyncio" removes that."""
-    try:
-        import sniffio  # noqa: F401
-    except ImportError:
-        import sys
-        import types
-
-        shim = types.ModuleType("sniffio")
-
-        class AsyncLibraryNotFoundError(RuntimeError):
-            pass
-
-        def current_async_library() -> str:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                raise AsyncLibraryNotFoundError("no async library running") from None
-            return "asyncio"
-
-        shim.AsyncLibraryNotFoundError = AsyncLibraryNotFoundError  # type: ignore[attr-defined]
-        shim.current_async_library = current_async_library  # type: ignore[attr-defined]
-        sys.modules["sniffio"] = shim
-
-
-_install_sniffio_shim()
-
-from crawlers.types import FetchedPage, FetchFailure, Validators  # noqa: E402  (after the sniffio shim)
-from monitor.config import CrawlerConfig  # noqa: E402
+from crawlers.types import FetchedPage, FetchFailure, Validators
+from monitor.config import CrawlerConfig
 
 log = logging.getLogger(__name__)
 

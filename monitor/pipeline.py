@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -126,7 +127,16 @@ async def discover_source(ctx: StageContext, source: Source, source_id: int) -> 
         found.extend(items)
         if err:
             errors.append(err)
-    queue_: list[tuple[str, int]] = [(u, 0) for u in source.sitemaps]
+    sitemaps = list(source.sitemaps)
+    if not source.feeds and not sitemaps:
+        # A source given by homepage only: its robots.txt `Sitemap:` lines say where to look.
+        robots_url = discovery.canonicalize(urljoin(source.homepage, "/robots.txt")) or urljoin(source.homepage, "/robots.txt")
+        page, err = await _fetch_listing(ctx, robots_url, source_id)
+        if page is not None:
+            sitemaps = discovery.sitemaps_from_robots(page.text, source.homepage)
+        elif err:
+            errors.append(err)
+    queue_: list[tuple[str, int]] = [(u, 0) for u in sitemaps]
     while queue_:
         sitemap_url, depth = queue_.pop(0)
         items, err, children = await _read_sitemap(ctx, sitemap_url, source_id)

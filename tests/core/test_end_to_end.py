@@ -94,3 +94,13 @@ def test_second_round_waits_for_the_lock(kind: str, sqlite_url: str, tmp_path: P
         result = runner.invoke(main, ["--config", str(cfg), "run"])
     assert result.exit_code == 0
     assert "another round is running" in result.output
+
+
+def test_homepage_only_source_uses_robots_sitemaps(sqlite_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
+    runner = CliRunner()
+    with demosite.serve() as site:
+        cfg = write_config(tmp_path / "c.yaml", sqlite_url, model_dir, extra=f"sources:\n  - name: Hanya Beranda\n    homepage: {site.base_url}/\n")
+        runner.invoke(main, ["--config", str(cfg), "init"])
+        result = runner.invoke(main, ["--config", str(cfg), "run"])
+    assert result.exit_code == 0, result.output
+    assert "discovered 30, fetched 30" in result.output
