@@ -30,9 +30,16 @@ def rx(pattern: str, flags: int = re.IGNORECASE) -> Rx:
     return lambda text: bool(compiled.search(text))
 
 
+# A dateline ("BANDA ACEH (ANTARA) -", "Sukoharjo, Gatra.com-", "Jakarta:", "SERANG, (KB).-") at the
+# start of a line within the first 300 characters (after any headline or navigation lines).
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Z.\s]{2,40}(?:,\s*[A-Za-z .]{2,40})?\s*(?:\([A-Za-z .]+\))?\s*[-–—]|[A-Za-z]+\.(?:com|co\.id|id)\s*[,\-–—]|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s*[-–—]\s)"
+    r"(?m)^\s*[A-Z][A-Za-z.]*(?:[ -][A-Z][A-Za-z.]*){0,3}\s*(?:,\s*[\w. ]{2,30}?)?\s*(?:,?\s*\([^)\n]{2,30}\))?\s*\.?\s*(?:--?|–|—|:)"
 )
+
+
+def has_dateline(text: str) -> bool:
+    return bool(_DATELINE.search(text[:300]))
+
 
 # (name, test, source): "notes" = the NLP-NOTES table, "extra" = markers found since.
 MARKERS: list[tuple[str, Rx, str]] = [
@@ -44,7 +51,7 @@ MARKERS: list[tuple[str, Rx, str]] = [
     ('"tidak netral" / "tak netral"', rx(r"\b(?:tidak|tak)\s+netral"), "notes"),
     ('"viral" / "beredar"', rx(r"\bviral\b|\bberedar"), "notes"),
     ("social media (medsos, Facebook, WhatsApp, TikTok)", rx(r"medsos|media sosial|facebook|whatsapp|tiktok|instagram|\bFB\b|\bWA\b|twitter"), "notes"),
-    ("opens with a dateline (no mid-story start)", lambda t: bool(_DATELINE.match(t)), "extra"),
+    ("dateline near the top (no mid-story start)", has_dateline, "extra"),
     ('page furniture ("Baca juga", share, scroll)', rx(r"baca juga|baca:|simak|scroll to|advertisement|bagikan|share:|editor:|pewarta:|copyright|©"), "extra"),
     ('denial ("hanya silaturahmi", "membantah")', rx(r"membantah|bantah|hanya silaturahmi|tidak benar|hoaks|klarifikasi dari"), "extra"),
     ("informal/regional words (kades, kadis, nyaleg)", rx(r"\b(?:ngelike|nge-like|nyaleg|nyapres|kades|kadis|kasek|kadisdik|pj\.?|gaes|ngopi)\b"), "extra"),
