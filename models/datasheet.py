@@ -141,7 +141,8 @@ def realset_figures(report: dict[str, Any], manifest: Path | None) -> str:
     def f(v: Any) -> str:
         return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    manifest_hash = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest and manifest.exists() else "n/a"
+    manifest_hash = report.get("manifest_sha256") or (hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest and manifest.exists() else "n/a")
+    manifest = report.get("manifest") or manifest
     c = report["confusion"]
     return "\n".join(
         [

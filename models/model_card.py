@@ -16,12 +16,12 @@ def _dev_section(dev_reports: list[dict[str, Any]]) -> list[str]:
             "`monitor evaluate --version VERSION --data FILE.jsonl --save realset_eval`.",
         ]
     lines = [
-        "| data | date | sha256 | n (incidents) | AP | ROC-AUC | P / R at threshold | recall at P>=0.75 | false flags / 1,000 ordinary |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| data | date | data sha256 | manifest sha256 | n (incidents) | AP | ROC-AUC | P / R at threshold | recall at P>=0.75 | false flags / 1,000 ordinary |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in dev_reports:
         lines.append(
-            f"| `{r.get('data_file')}` | {r.get('evaluated_on')} | `{str(r.get('data_sha256', ''))[:12]}` | {r['n']} ({r['n_positive']}) "
+            f"| `{r.get('data_file')}` | {r.get('evaluated_on')} | `{str(r.get('data_sha256', ''))[:12]}` | `{str(r.get('manifest_sha256', 'n/a'))[:12]}` | {r['n']} ({r['n_positive']}) "
             f"| {_f(r.get('average_precision'))} | {_f(r.get('roc_auc'))} | {_f(r.get('precision'))} / {_f(r.get('recall'))} "
             f"| {_f(r.get('recall_at_precision_0.75'))} | {_f(r.get('false_flags_per_1000_background'))} |"
         )

@@ -158,6 +158,7 @@ def train(app: AppContext, with_reviews: bool, no_promote: bool) -> None:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/url_cache"), show_default=True, help="With --urls: extracted pages are kept here, so a rerun fetches nothing.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the threshold for --data/--urls.")
 @click.option("--save", "save_as", default=None, metavar="NAME", help="With --data/--urls: also record the report as NAME.json/NAME.txt in the version's folder and its model card.")
+@click.option("--manifest", "manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="With --data --save: the labelled-URL manifest the texts were gathered for (its sha256 is recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_app
 @cli_errors
@@ -169,6 +170,7 @@ def evaluate(
     cache_dir: Path,
     threshold: float | None,
     save_as: str | None,
+    manifest: Path | None,
     as_json: bool,
 ) -> None:
     """Report a model version's quality (AP, ROC-AUC, P/R/F1, false flags, errors).
@@ -250,6 +252,10 @@ def evaluate(
         rep["data_file"] = str(source)
         rep["data_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
         rep["evaluated_on"] = date.today().isoformat()
+        manifest = manifest or urls
+        if manifest is not None:
+            rep["manifest"] = str(manifest)
+            rep["manifest_sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
         Registry(cfg.model_dir).write_dev_report(model.version, save_as, rep, text)
 
 

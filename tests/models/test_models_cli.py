@@ -87,3 +87,22 @@ def test_evaluate_without_data_runs_grouped_cv_on_the_corpus(tmp_path: Path, sma
     result = run(cfg, "evaluate")
     assert result.exit_code == 0, result.output
     assert "grouped" in result.stdout and "48 articles (24 incidents)" in result.stdout
+
+
+def test_evaluate_save_records_the_figures_in_the_model_card(tmp_path: Path, cli_config: Path, small_registry: Path) -> None:
+    import shutil
+
+    reg = tmp_path / "reg"
+    shutil.copytree(small_registry, reg)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"classifier:\n  model_dir: {reg}\n", encoding="utf-8")
+    data = write_jsonl(tmp_path / "dev.jsonl", make_corpus(6, seed=5))
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text('{"url": "https://contoh.id/a", "label": 1}\n', encoding="utf-8")
+    result = run(cfg, "evaluate", "--data", str(data), "--save", "realset_eval", "--manifest", str(manifest))
+    assert result.exit_code == 0, result.output
+    (card,) = reg.glob("*/model_card.md")
+    text = card.read_text(encoding="utf-8")
+    assert str(data) in text and "12 (6)" in text
+    saved = json.loads(next(reg.glob("*/realset_eval.json")).read_text())
+    assert saved["manifest_sha256"] and saved["data_sha256"] and saved["evaluated_on"]
