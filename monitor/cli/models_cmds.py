@@ -57,7 +57,7 @@ def _read_items(fh: IO[str], name: str, problems: list[str]) -> Iterator[tuple[A
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--version", "version", default=None, help="Model version (default: the promoted one).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the threshold (default: classifier.threshold, else the model's own).")
 @pass_app
