@@ -182,6 +182,81 @@ def counts_by_status(session: Session, filters: Filters = Filters()) -> dict[str
     return counts
 
 
+def ordered_ids(session: Session, filters: Filters = Filters()) -> list[int]:
+    """The ids of the filtered list in list order (for moving to the next/previous item)."""
+    return list(session.scalars(list_query(filters).with_only_columns(ReviewItem.id)))
+
+
+def neighbours(session: Session, filters: Filters, item_id: int) -> tuple[int | None, int | None]:
+    """(previous id, next id) of `item_id` in the filtered list; None at either end or if absent."""
+    ids = ordered_ids(session, filters)
+    try:
+        k = ids.index(item_id)
+    except ValueError:
+        return None, None
+    return (ids[k - 1] if k > 0 else None), (ids[k + 1] if k + 1 < len(ids) else None)
+
+
+def filter_choices(session: Session) -> tuple[list[str], list[str]]:
+    """(provinces of queued articles, source names) for the list's filter menus."""
+    provinces = session.scalars(
+        select(Article.province)
+        .join(ReviewItem, ReviewItem.article_id == Article.id)
+        .where(Article.province.is_not(None))
+        .distinct()
+        .order_by(Article.province)
+    )
+    sources = session.scalars(select(SourceRow.name).order_by(SourceRow.name))
+    return list(provinces), list(sources)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts for leadership: by day (review timezone), by province and by decision."""
+
+    statuses: tuple[str, ...]
+    by_day: list[tuple[date, dict[str, int]]]
+    by_province: list[tuple[str, dict[str, int]]]
+    by_action: dict[str, int]
+    by_violation_type: dict[str, int]
+    total: int
+
+
+def summary(session: Session, filters: Filters = Filters()) -> Summary:
+    """Items by day queued and status, by province and status; decisions logged in the range."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(filters.timezone)
+    base = list_query(filters).order_by(None).with_only_columns(ReviewItem.created_at, Article.province, ReviewItem.status)
+    days: dict[date, dict[str, int]] = {}
+    provinces: dict[str, dict[str, int]] = {}
+    total = 0
+    for created_at, province, status in session.execute(base):
+        total += 1
+        day = created_at.astimezone(tz).date()
+        for table, key in ((days, day), (provinces, province or "-")):
+            row = table.setdefault(key, {s.value: 0 for s in ReviewStatus})
+            row[status] = row.get(status, 0) + 1
+    q = select(Decision.action, func.count()).where(Decision.action != "claim")
+    vq = select(Decision.violation_type, func.count()).where(Decision.action == "confirm")
+    if filters.date_from:
+        q = q.where(Decision.created_at >= _day_bounds(filters.date_from, filters.timezone)[0])
+        vq = vq.where(Decision.created_at >= _day_bounds(filters.date_from, filters.timezone)[0])
+    if filters.date_to:
+        q = q.where(Decision.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
+        vq = vq.where(Decision.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
+    by_action = {a: n for a, n in session.execute(q.group_by(Decision.action))}
+    by_type = {t or "-": n for t, n in session.execute(vq.group_by(Decision.violation_type))}
+    return Summary(
+        statuses=tuple(s.value for s in ReviewStatus),
+        by_day=sorted(days.items(), reverse=True),
+        by_province=sorted(provinces.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])),
+        by_action=by_action,
+        by_violation_type=dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
+        total=total,
+    )
+
+
 def get_item(session: Session, item_id: int) -> ReviewItem:
     item = session.scalar(
         select(ReviewItem)
