@@ -341,6 +341,7 @@ def decide(
     session.add(decision)
     session.flush()
     session.expire_all()
+    session.refresh(decision)  # loaded, so callers can read it after the session closes
     return decision
 
 
@@ -355,6 +356,7 @@ def reopen(session: Session, item_id: int, user: str, *, note: str | None = None
     session.add(decision)
     session.flush()
     session.expire_all()
+    session.refresh(decision)  # loaded, so callers can read it after the session closes
     return decision
 
 

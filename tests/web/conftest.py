@@ -109,6 +109,15 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> TestClient
     return client
 
 
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters in tests only (the defaults cost ~50 ms per hash by design)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_DUMMY_HASH", auth._hasher.hash("dummy"))
+
+
 @pytest.fixture
 def seeded(engine: Engine) -> list[int]:
     return seed(engine)
@@ -120,14 +129,14 @@ def app(engine: Engine, seeded: list[int]):  # noqa: ANN201
 
 
 @pytest.fixture
-def client_for(app) -> Iterator[Callable[[str | None], TestClient]]:  # noqa: ANN001
+def client_for(app) -> Iterator[Callable[..., TestClient]]:  # noqa: ANN001
     """`client_for("bima")` is a TestClient logged in as bima; `client_for(None)` is anonymous."""
     clients: list[TestClient] = []
 
-    def make(name: str | None) -> TestClient:
+    def make(name: str | None, password: str = PASSWORD) -> TestClient:
         c = TestClient(app, follow_redirects=False)
         clients.append(c)
-        return login(c, name) if name else c
+        return login(c, name, password) if name else c
 
     yield make
     for c in clients:
