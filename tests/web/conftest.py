@@ -79,7 +79,7 @@ def seed(engine: Engine, *, days_ago: int = 0) -> list[int]:
                           evidence={"top_terms": terms, "sentences": sentences})
             s.add(sc)
             s.flush()
-            item = ReviewItem(article_id=a.id, score_id=sc.id, probability=p, status="new", created_at=now - timedelta(minutes=k))
+            item = ReviewItem(article_id=a.id, score_id=sc.id, probability=p, status="new", created_at=now)
             s.add(item)
             s.flush()
             ids.append(item.id)
