@@ -75,11 +75,13 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
-    port: int = 587
+    ca_file: str | None = None  # extra CA bundle (PEM) for a mail server with a private CA
     password: str | None = None  # use "${MONITOR_SMTP_PASSWORD}"
+    port: int = 587
     recipients: list[str] = field(default_factory=list)
     sender: str = "netralitas-monitor@localhost"
-    starttls: bool = True
+    starttls: bool = True  # STARTTLS is required when true (the password never goes in clear)
+    timeout: float = 30.0  # seconds for the SMTP conversation
     username: str | None = None
 
 
@@ -87,12 +89,18 @@ class SmtpConfig:
 class DigestConfig:
     output_dir: str = "var/digests"  # HTML and CSV of every digest are written here
     smtp: SmtpConfig | None = None  # when set, the digest is also e-mailed
+    subject_prefix: str = "[netralitas-monitor]"  # e-mail subject: prefix + "digest YYYY-MM-DD: N flagged"
 
 
 @dataclass(frozen=True)
 class ExecutionConfig:
     backend: Literal["local", "procrastinate"] = "local"  # procrastinate: PostgreSQL only
-    worker_concurrency: int = 4
+    heartbeat_seconds: float = 10.0  # a worker's heartbeat period
+    retry_backoff_seconds: int = 3  # a failed job is retried after base**attempt seconds (3, 9, 27, ...)
+    shutdown_timeout_seconds: float = 30.0  # on SIGTERM a worker lets running jobs finish this long
+    stalled_after_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
+    wait_poll_seconds: float = 1.0  # `monitor run --wait` checks the round's jobs this often
+    worker_concurrency: int = 4  # jobs in flight per `monitor worker` (--concurrency overrides)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class InstitutionsConfig:
 
 @dataclass(frozen=True)
 class RetentionConfig:
+    job_days: int = 14  # finished Procrastinate jobs older than this are deleted (backend procrastinate)
     raw_html_days: int = 30  # raw HTML older than this is dropped; text and scores stay
 
 
@@ -118,8 +127,9 @@ class ReviewConfig:
 class ScheduleConfig:
     crawl_every_minutes: int = 30
     digest_at: str | None = "06:30"  # HH:MM in schedule.timezone; None = no digest job
-    misfire_grace_seconds: int = 600
+    misfire_grace_seconds: int = 600  # a job late by more than this (machine asleep) is skipped
     retention_at: str | None = "02:00"
+    shutdown_timeout_seconds: float = 20.0  # SIGTERM/SIGINT: a running round gets this long, then it is cancelled
     timezone: str = "Asia/Jakarta"
 
 
@@ -358,6 +368,27 @@ def _check_semantics(cfg: Config, node: yaml.Node, filename: str) -> None:
     for key, value in (("schedule.digest_at", cfg.schedule.digest_at), ("schedule.retention_at", cfg.schedule.retention_at)):
         if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             fail(key, f"expected HH:MM, got {value!r}")
+    for key, value in (
+        ("schedule.crawl_every_minutes", cfg.schedule.crawl_every_minutes),
+        ("schedule.misfire_grace_seconds", cfg.schedule.misfire_grace_seconds),
+        ("execution.worker_concurrency", cfg.execution.worker_concurrency),
+        ("execution.heartbeat_seconds", cfg.execution.heartbeat_seconds),
+        ("execution.wait_poll_seconds", cfg.execution.wait_poll_seconds),
+        ("retention.raw_html_days", cfg.retention.raw_html_days),
+        ("retention.job_days", cfg.retention.job_days),
+    ):
+        if value <= 0:
+            fail(key, "must be positive")
+    if cfg.execution.stalled_after_seconds <= cfg.execution.heartbeat_seconds:
+        fail("execution.stalled_after_seconds", "must be longer than execution.heartbeat_seconds")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(cfg.schedule.timezone)
+    except Exception:  # ZoneInfoNotFoundError, ValueError for odd names
+        fail("schedule.timezone", f"unknown time zone {cfg.schedule.timezone!r} (e.g. Asia/Jakarta)")
+    if cfg.digest.smtp is not None and cfg.digest.smtp.password and not cfg.digest.smtp.starttls and cfg.digest.smtp.host not in ("localhost", "127.0.0.1"):
+        fail("digest.smtp.starttls", "a password is only sent over STARTTLS: set starttls: true")
     names = [s.name for s in cfg.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
