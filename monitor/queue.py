@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -113,6 +113,9 @@ class Filters:
     min_score: float | None = None
     search: str | None = None
     timezone: str = "Asia/Jakarta"
+    # Set by `resolve_search`: the articles whose title or text matched `search`, so the text
+    # is scanned once per page instead of once per query (and only for queued articles).
+    matched_article_ids: frozenset[int] | None = None
 
 
 def _day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
@@ -122,6 +125,33 @@ def _day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _conditions(filters: Filters) -> tuple[list[Any], bool, bool]:
+    """(WHERE conditions, whether they need `articles`, whether they need `sources`)."""
+    conds: list[Any] = []
+    needs_article = needs_source = False
+    if filters.date_from:
+        conds.append(ReviewItem.created_at >= _day_bounds(filters.date_from, filters.timezone)[0])
+    if filters.date_to:
+        conds.append(ReviewItem.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
+    if filters.province:
+        conds.append(Article.province == filters.province)
+        needs_article = True
+    if filters.source:
+        conds.append(SourceRow.name == filters.source)
+        needs_article = needs_source = True
+    if filters.status:
+        conds.append(ReviewItem.status == filters.status)
+    if filters.min_score is not None:
+        conds.append(ReviewItem.probability >= filters.min_score)
+    if filters.matched_article_ids is not None:
+        conds.append(ReviewItem.article_id.in_(sorted(filters.matched_article_ids)))
+    elif filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        conds.append(or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern)))
+        needs_article = True
+    return conds, needs_article, needs_source
+
+
 def list_query(filters: Filters):  # noqa: ANN201 - a Select
     q = (
         select(ReviewItem, Article, SourceRow.name, ScoreRow.model_version)
@@ -129,29 +159,56 @@ def list_query(filters: Filters):  # noqa: ANN201 - a Select
         .join(ScoreRow, ScoreRow.id == ReviewItem.score_id)
         .outerjoin(SourceRow, SourceRow.id == Article.source_id)
     )
-    conds = []
-    if filters.date_from:
-        conds.append(ReviewItem.created_at >= _day_bounds(filters.date_from, filters.timezone)[0])
-    if filters.date_to:
-        conds.append(ReviewItem.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
-    if filters.province:
-        conds.append(Article.province == filters.province)
-    if filters.source:
-        conds.append(SourceRow.name == filters.source)
-    if filters.status:
-        conds.append(ReviewItem.status == filters.status)
-    if filters.min_score is not None:
-        conds.append(ReviewItem.probability >= filters.min_score)
-    if filters.search:
-        pattern = f"%{filters.search.lower()}%"
-        conds.append(or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern)))
+    conds, _, _ = _conditions(filters)
     if conds:
         q = q.where(and_(*conds))
     return q.order_by(ReviewItem.probability.desc(), ReviewItem.id)
 
 
+def items_query(filters: Filters, *columns: Any, join_article: bool = False):  # noqa: ANN201 - a Select
+    """`columns` of the filtered review items, joining articles and sources only when a filter
+    needs them (counting and id lists stay on `review_items` and its indexes)."""
+    conds, needs_article, needs_source = _conditions(filters)
+    q = select(*columns).select_from(ReviewItem)
+    if needs_article or join_article:
+        q = q.join(Article, Article.id == ReviewItem.article_id)
+    if needs_source:
+        q = q.join(SourceRow, SourceRow.id == Article.source_id)
+    return q.where(and_(*conds)) if conds else q
+
+
+SEARCH_CHUNK = 500
+MAX_RESOLVED = 20_000  # beyond this many matches the search stays a LIKE in the main query
+
+
+def resolve_search(session: Session, filters: Filters) -> Filters:
+    """`filters` with its text search turned into the matching article ids (no-op without one).
+
+    The LIKE runs once, over the articles of the review items that pass the other filters,
+    fetched by primary key in chunks; the list, counts and neighbours then reuse the ids.
+    """
+    if not filters.search or filters.matched_article_ids is not None:
+        return filters
+    others = replace(filters, search=None, status=None)
+    candidates = list(session.scalars(items_query(others, ReviewItem.article_id)))
+    pattern = f"%{filters.search.lower()}%"
+    matched: set[int] = set()
+    for k in range(0, len(candidates), SEARCH_CHUNK):
+        chunk = candidates[k : k + SEARCH_CHUNK]
+        matched.update(
+            session.scalars(
+                select(Article.id).where(
+                    Article.id.in_(chunk), or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern))
+                )
+            )
+        )
+        if len(matched) > MAX_RESOLVED:
+            return filters
+    return replace(filters, matched_article_ids=frozenset(matched))
+
+
 def list_items(session: Session, filters: Filters = Filters(), *, limit: int | None = None, offset: int = 0) -> list[QueueRow]:
-    q = list_query(filters)
+    q = list_query(resolve_search(session, filters))
     if limit is not None:
         q = q.limit(limit).offset(offset)
     rows = []
@@ -175,8 +232,8 @@ def list_items(session: Session, filters: Filters = Filters(), *, limit: int | N
 
 
 def counts_by_status(session: Session, filters: Filters = Filters()) -> dict[str, int]:
-    base = list_query(Filters(**{**filters.__dict__, "status": None})).order_by(None).subquery()
-    rows = session.execute(select(base.c.status, func.count()).group_by(base.c.status))
+    filters = resolve_search(session, replace(filters, status=None))
+    rows = session.execute(items_query(filters, ReviewItem.status, func.count()).group_by(ReviewItem.status))
     counts = {s.value: 0 for s in ReviewStatus}
     counts.update({status: n for status, n in rows})
     return counts
@@ -184,7 +241,9 @@ def counts_by_status(session: Session, filters: Filters = Filters()) -> dict[str
 
 def ordered_ids(session: Session, filters: Filters = Filters()) -> list[int]:
     """The ids of the filtered list in list order (for moving to the next/previous item)."""
-    return list(session.scalars(list_query(filters).with_only_columns(ReviewItem.id)))
+    filters = resolve_search(session, filters)
+    q = items_query(filters, ReviewItem.id).order_by(ReviewItem.probability.desc(), ReviewItem.id)
+    return list(session.scalars(q))
 
 
 def neighbours(session: Session, filters: Filters, item_id: int) -> tuple[int | None, int | None]:
@@ -227,7 +286,8 @@ def summary(session: Session, filters: Filters = Filters()) -> Summary:
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(filters.timezone)
-    base = list_query(filters).order_by(None).with_only_columns(ReviewItem.created_at, Article.province, ReviewItem.status)
+    filters = resolve_search(session, filters)
+    base = items_query(filters, ReviewItem.created_at, Article.province, ReviewItem.status, join_article=True)
     days: dict[date, dict[str, int]] = {}
     provinces: dict[str, dict[str, int]] = {}
     total = 0

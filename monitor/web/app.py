@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+CHOICES_SECONDS = 120
 SESSION_HOURS = 12
 STATUSES = tuple(s.value for s in ReviewStatus)
 FILTER_KEYS = ("from", "to", "province", "source", "status", "min_score", "q")
@@ -146,6 +148,16 @@ def create_app(config: Config, engine: Engine) -> FastAPI:
         if not user.is_admin:
             raise Refused("forbidden")
         return user
+
+    choices_cache: dict[str, Any] = {}
+
+    def choices(s: Any) -> tuple[list[str], list[str]]:
+        """Provinces and sources for the filter menus, re-read at most every CHOICES_SECONDS."""
+        now = time.monotonic()
+        if choices_cache.get("at", -1e9) < now - CHOICES_SECONDS:
+            choices_cache["value"] = q.filter_choices(s)
+            choices_cache["at"] = now
+        return choices_cache["value"]
 
     def flash(request: Request, kind: str, message: str) -> None:
         request.session["flash"] = {"kind": kind, "message": message}
@@ -286,10 +298,11 @@ def create_app(config: Config, engine: Engine) -> FastAPI:
         f, values = filters_from(params)
         page_no = max(1, _int(params.get("page")) or 1)
         with session_scope(engine) as s:
+            f = q.resolve_search(s, f)  # the text is scanned once for the counts and the page
             counts = q.counts_by_status(s, f)
             total = counts.get(f.status, 0) if f.status else sum(counts.values())
             rows = q.list_items(s, f, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
-            provinces, sources = q.filter_choices(s)
+            provinces, sources = choices(s)
         request.session["list_qs"] = urlencode({k: v for k, v in values.items() if v or k in ("from", "to")})
         pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
         today = datetime.now(ZoneInfo(tz)).date()
@@ -396,7 +409,7 @@ def create_app(config: Config, engine: Engine) -> FastAPI:
         f, values = filters_from(params, default_today=False)
         with session_scope(engine) as s:
             summ = q.summary(s, f)
-            provinces, sources = q.filter_choices(s)
+            provinces, sources = choices(s)
         return page(request, "summary.html", user, summ=summ, values=values, provinces=provinces, sources=sources)
 
     @app.get("/admin", response_class=HTMLResponse)
