@@ -22,8 +22,9 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
 
     Put it behind an HTTPS reverse proxy and set web.cookie_secure and web.secret_key
     ("${MONITOR_SECRET_KEY}") in production. Create users first with `monitor users add`.
-    /healthz is open. /metrics answers logged-in users, loopback clients, and, when
-    $MONITOR_METRICS_TOKEN is set, only requests with "Authorization: Bearer <token>".
+    /healthz is open. /metrics answers logged-in users and requests from loopback addresses;
+    once $MONITOR_METRICS_TOKEN is set, loopback alone is not enough and scrapers send
+    "Authorization: Bearer <token>".
 
     \b
     Example:
