@@ -75,7 +75,8 @@ def classify(app: AppContext, file: IO[str], version: str | None, threshold: flo
     """
     model = _model(app, version)
     thr = _threshold(app, threshold)
-    name = "<stdin>" if file.name in ("<stdin>", "-") else file.name
+    raw_name = getattr(file, "name", "-")
+    name = "<stdin>" if raw_name in ("<stdin>", "-") or not isinstance(raw_name, str) else raw_name
     problems: list[str] = []
     batch: list[tuple[Any, str, str]] = []
 
