@@ -142,6 +142,23 @@ def test_review_in_a_real_browser(live, page) -> None:  # noqa: ANN001
         page.click("#export-xlsx")
     assert dl.value.suggested_filename.endswith(".xlsx") and Path(dl.value.path()).read_bytes()[:2] == b"PK"
 
+    # The whole day's list: j on an item page moves to the next one; c, a type, Enter confirms.
+    page.click("a.button.secondary[href='/']")
+    page.wait_for_selector("table#queue")
+    page.click(f"a[href='/items/{ids[1]}']")
+    page.wait_for_url(f"**/items/{ids[1]}")
+    page.keyboard.press("j")
+    page.wait_for_url(f"**/items/{ids[2]}")
+    page.keyboard.press("k")
+    page.wait_for_url(f"**/items/{ids[1]}")
+    page.keyboard.press("c")
+    assert page.evaluate("document.activeElement.id") == "confirm-type"
+    page.select_option("#confirm-type", "social_media")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#item-status").inner_text() == "dikonfirmasi"
+    assert "social_media" in page.locator("#history tbody").inner_text()
+
     # The item with the scraped script: inert on its own page too.
     page.goto(f"{base_url}/items/{ids[2]}")
     assert "<script>" in page.locator("#item-title").inner_text()
