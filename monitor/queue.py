@@ -287,16 +287,21 @@ def summary(session: Session, filters: Filters = Filters()) -> Summary:
 
     tz = ZoneInfo(filters.timezone)
     filters = resolve_search(session, filters)
-    base = items_query(filters, ReviewItem.created_at, Article.province, ReviewItem.status, join_article=True)
+    statuses = tuple(s.value for s in ReviewStatus)
     days: dict[date, dict[str, int]] = {}
     provinces: dict[str, dict[str, int]] = {}
     total = 0
-    for created_at, province, status in session.execute(base):
+    for created_at, status in session.execute(items_query(filters, ReviewItem.created_at, ReviewItem.status)):
         total += 1
         day = created_at.astimezone(tz).date()
-        for table, key in ((days, day), (provinces, province or "-")):
-            row = table.setdefault(key, {s.value: 0 for s in ReviewStatus})
-            row[status] = row.get(status, 0) + 1
+        row = days.get(day)
+        if row is None:
+            row = days[day] = dict.fromkeys(statuses, 0)
+        row[status] = row.get(status, 0) + 1
+    by_province = items_query(filters, Article.province, ReviewItem.status, func.count(), join_article=True)
+    for province, status, n in session.execute(by_province.group_by(Article.province, ReviewItem.status)):
+        row = provinces.setdefault(province or "-", dict.fromkeys(statuses, 0))
+        row[status] = row.get(status, 0) + n
     q = select(Decision.action, func.count()).where(Decision.action != "claim")
     vq = select(Decision.violation_type, func.count()).where(Decision.action == "confirm")
     if filters.date_from:
@@ -305,10 +310,14 @@ def summary(session: Session, filters: Filters = Filters()) -> Summary:
     if filters.date_to:
         q = q.where(Decision.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
         vq = vq.where(Decision.created_at < _day_bounds(filters.date_to, filters.timezone)[1])
+    undated = replace(filters, date_from=None, date_to=None)
+    if _conditions(undated)[0]:  # province, source, score, status or search: those items' decisions
+        ids = items_query(undated, ReviewItem.id)
+        q, vq = q.where(Decision.review_item_id.in_(ids)), vq.where(Decision.review_item_id.in_(ids))
     by_action = {a: n for a, n in session.execute(q.group_by(Decision.action))}
     by_type = {t or "-": n for t, n in session.execute(vq.group_by(Decision.violation_type))}
     return Summary(
-        statuses=tuple(s.value for s in ReviewStatus),
+        statuses=statuses,
         by_day=sorted(days.items(), reverse=True),
         by_province=sorted(provinces.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])),
         by_action=by_action,

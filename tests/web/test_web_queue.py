@@ -54,3 +54,14 @@ def test_summary_by_day_province_and_decision(engine, seeded) -> None:  # noqa: 
     assert dict(summ.by_province)["Sulawesi Selatan"]["confirmed"] == 1
     assert summ.by_action == {"confirm": 1, "dismiss": 1}
     assert summ.by_violation_type == {"photo_hand_sign": 1}
+
+
+def test_summary_decisions_follow_the_province_filter(engine, seeded) -> None:  # noqa: ANN001
+    with session_scope(engine) as s:
+        q.decide(s, seeded[0], "bima", "escalate")
+        q.decide(s, seeded[1], "bima", "escalate")
+    with session_scope(engine) as s:
+        assert q.summary(s, q.Filters()).by_action == {"escalate": 2}
+        only = q.summary(s, q.Filters(province="Nusa Tenggara Barat"))
+    assert only.by_action == {"escalate": 1} and only.total == 1
+    assert [p for p, _ in only.by_province] == ["Nusa Tenggara Barat"]
