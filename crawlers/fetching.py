@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml+xhtml", "application/vnd.wap.xhtml+xml")
 MAX_RETRY_DELAY = 60.0  # seconds: a computed backoff never exceeds this
+KEEPALIVE_PER_HOST = 8  # idle keep-alive connections kept per host (for `keepalive_expiry` seconds)
 
 
 def retry_delay(
@@ -351,6 +352,111 @@ def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
 # ---------------------------------------------------------------- the fetcher
 
 
+class _CountedStream(httpx.AsyncByteStream):
+    """A response body that tells its host pool when it is closed (the pool is then idle)."""
+
+    def __init__(self, stream: Any, done: Callable[[], None]) -> None:
+        self._stream, self._done = stream, done
+
+    async def __aiter__(self) -> Any:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        done, self._done = self._done, None
+        try:
+            await self._stream.aclose()
+        finally:
+            if done is not None:
+                done()
+
+
+class HostPoolTransport(httpx.AsyncBaseTransport):
+    """One small httpx connection pool per origin (scheme, host, port).
+
+    httpcore's pool re-examines every pooled connection (a `poll()` on each socket and a scan of
+    the pool per connection) on every request, so a single pool holding keep-alive connections to
+    many hosts costs O(connections^2) per request, and with fewer idle slots than hosts each
+    request evicts another host's connection. Separate pools keep that cost to the few
+    connections of one host. A host's pool is closed once nothing uses it for
+    `keepalive_expiry` seconds (its connections would have expired anyway), so open sockets stay
+    bounded by the hosts fetched recently. One TLS context is shared by all pools.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_connections_per_host: int = 32,
+        keepalive_per_host: int = 8,
+        keepalive_expiry: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limits = httpx.Limits(
+            max_connections=max(1, max_connections_per_host),
+            max_keepalive_connections=max(1, min(keepalive_per_host, max_connections_per_host)),
+            keepalive_expiry=keepalive_expiry,
+        )
+        self._expiry = keepalive_expiry
+        self._clock = clock
+        self._ssl_context: Any = None
+        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncHTTPTransport] = {}
+        self._busy: dict[tuple[bytes, bytes, int | None], int] = {}
+        self._last_used: dict[tuple[bytes, bytes, int | None], float] = {}
+        self._next_sweep = 0.0
+
+    def _pool(self, key: tuple[bytes, bytes, int | None]) -> httpx.AsyncHTTPTransport:
+        pool = self._pools.get(key)
+        if pool is None:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context(trust_env=False)
+            pool = httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=self._limits, trust_env=False)
+            self._pools[key] = pool
+        return pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        pool = self._pool(key)
+        self._busy[key] = self._busy.get(key, 0) + 1  # before any await: the sweep skips busy pools
+
+        def done() -> None:
+            self._busy[key] -= 1
+            self._last_used[key] = self._clock()
+
+        try:
+            response = await pool.handle_async_request(request)
+        except BaseException:
+            done()
+            raise
+        response.stream = _CountedStream(response.stream, done)
+        await self._sweep()
+        return response
+
+    async def _sweep(self) -> None:
+        now = self._clock()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self._expiry
+        stale = [
+            key
+            for key, busy in self._busy.items()
+            if busy == 0 and now - self._last_used.get(key, now) >= self._expiry
+        ]
+        for key in stale:
+            pool = self._pools.pop(key, None)
+            self._busy.pop(key, None)
+            self._last_used.pop(key, None)
+            if pool is not None:
+                await pool.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        self._busy.clear()
+        self._last_used.clear()
+        for pool in pools:
+            await pool.aclose()
+
+
 class _Redirect:
     __slots__ = ("location", "status")
 
@@ -386,14 +492,15 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         timeout = httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout)
-        limits = httpx.Limits(
-            max_connections=max(1, self.config.concurrency) * 2,
-            max_keepalive_connections=max(1, self.config.concurrency),
+        # Keep-alive connections per host (HostPoolTransport): in-flight requests are bounded by
+        # the throttle's semaphore, not by the pools.
+        concurrency = max(1, self.config.concurrency)
+        transport = self._transport or HostPoolTransport(
+            max_connections_per_host=concurrency, keepalive_per_host=KEEPALIVE_PER_HOST
         )
         self._client = httpx.AsyncClient(
-            transport=self._transport,
+            transport=transport,
             timeout=timeout,
-            limits=limits,
             follow_redirects=False,
             trust_env=False,
             headers={
