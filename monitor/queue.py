@@ -445,7 +445,7 @@ def export_rows(rows: Sequence[QueueRow], fmt: str) -> bytes:
         writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS)
         writer.writeheader()
         for r in rows:
-            writer.writerow(r.as_dict())
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in r.as_dict().items()})
         return buf.getvalue().encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -455,14 +455,14 @@ def export_rows(rows: Sequence[QueueRow], fmt: str) -> bytes:
         ws.append(EXPORT_FIELDS)
         for r in rows:
             d = r.as_dict()
-            ws.append([_xlsx_safe(d[f]) for f in EXPORT_FIELDS])
+            ws.append([_spreadsheet_safe(d[f]) for f in EXPORT_FIELDS])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
     raise QueueError(f"unknown export format {fmt!r}: use jsonl, csv or xlsx")
 
 
-def _xlsx_safe(value: Any) -> Any:
+def _spreadsheet_safe(value: Any) -> Any:
     # Scraped titles starting with "=" must not become spreadsheet formulas.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value

@@ -145,6 +145,7 @@ def test_export_formats(engine) -> None:  # noqa: ANN001
     assert '"status": "new"' in jsonl and '"score": 0.9' in jsonl
     csv_text = queue.export_rows(rows, "csv").decode()
     assert csv_text.splitlines()[0].startswith("id,url,title,source,published_at,score")
+    assert "'=HYPERLINK" in csv_text  # a scraped title never becomes a formula
     from io import BytesIO
 
     from openpyxl import load_workbook
