@@ -1,4 +1,4 @@
-"""Benchmark: the crawler (Fetcher + ExtractorPool) against bare trafilatura on the same pages.
+"""Benchmark: the crawler (Fetcher + extraction) against bare trafilatura on the same pages.
 
 Serves N realistic Indonesian news article pages (five outlet layouts: detik-, kompas-, tribun-,
 antara- and WordPress-like, with navigation, inline scripts, "Baca juga", share bars, ads and
@@ -136,22 +136,30 @@ def page_url(index: int, ports: list[int]) -> str:
 
 
 def _serve(ports_out: multiprocessing.Queue, stop: multiprocessing.Event, pages: int = 0) -> None:
-    cache = [make_page(i).encode() for i in range(pages)]  # generated before the clock starts
+    """Pre-rendered responses (status line, headers and body in one bytes object) over HOSTS ports."""
+
+    def response(body: bytes, ctype: bytes, status: bytes = b"200 OK") -> bytes:
+        head = b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n" % (status, ctype, len(body))
+        return head + body
+
+    html = b"text/html; charset=utf-8"
+    cache = [response(make_page(i).encode(), html) for i in range(pages)]  # before the clock starts
+    robots = response(b"User-agent: *\nAllow: /\n", b"text/plain")
+    missing = response(b"not found", b"text/plain", b"404 Not Found")
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                if path == "/robots.txt":
-                    body, ctype = b"User-agent: *\nAllow: /\n", b"text/plain"
-                elif path.startswith("/berita/"):
-                    index = int(path.split("/")[2])
-                    body = cache[index] if index < len(cache) else make_page(index).encode()
-                    ctype = b"text/html; charset=utf-8"
+                path = head.split(b" ", 2)[1]
+                if path == b"/robots.txt":
+                    out = robots
+                elif path.startswith(b"/berita/"):
+                    index = int(path.split(b"/")[2])
+                    out = cache[index] if index < len(cache) else response(make_page(index).encode(), html)
                 else:
-                    body, ctype = b"not found", b"text/plain"
-                status = b"200 OK" if path != "/" else b"404 Not Found"
-                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                    out = missing
+                writer.write(out)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, IndexError, ValueError):
             pass
@@ -181,6 +189,16 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of process `pid` (from /proc; 0 when gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class PeakRss:
     """Samples the summed RSS of this process and the given worker pids every 50 ms."""
 
@@ -202,17 +220,135 @@ class PeakRss:
         self._thread.join()
 
 
-async def crawl(n: int, ports: list[int], processes: int, concurrency: int) -> dict[str, float]:
-    from crawlers.extraction import ExtractorPool
-    from crawlers.fetching import Fetcher
+def _config(concurrency: int):
     from monitor.config import CrawlerConfig
 
-    config = CrawlerConfig(allow_private_addresses=True, per_host_interval=0.0, concurrency=concurrency, respect_robots_txt=True)
+    # Politeness stays on: robots.txt fetched and obeyed, the SSRF guard only off because the hosts
+    # are 127.0.0.1, the per-host interval 0 so that the benchmark measures CPU, not waiting.
+    return CrawlerConfig(
+        allow_private_addresses=True, per_host_interval=0.0, concurrency=concurrency, respect_robots_txt=True
+    )
+
+
+class _StageClock:
+    """CPU seconds spent in `extract_article` and, inside it, in trafilatura (this process)."""
+
+    def __init__(self) -> None:
+        import trafilatura
+
+        from crawlers import extraction
+
+        self.extract = self.trafilatura = 0.0
+        self._extract_article = extraction.extract_article
+        bare = getattr(trafilatura.bare_extraction, "untimed", trafilatura.bare_extraction)
+
+        def timed_bare(*args, **kwargs):
+            t0 = time.process_time()
+            try:
+                return bare(*args, **kwargs)
+            finally:
+                self.trafilatura += time.process_time() - t0
+
+        timed_bare.untimed = bare
+        trafilatura.bare_extraction = timed_bare  # extract_article looks it up on the module per call
+
+    def extract_article(self, html: str, url: str):
+        t0 = time.process_time()
+        try:
+            return self._extract_article(html, url)
+        finally:
+            self.extract += time.process_time() - t0
+
+
+async def _pipeline(indexes: list[int], ports: list[int], concurrency: int, clock: _StageClock) -> dict[str, int]:
+    """Fetch + extract + clean every page in this process (what each `monitor worker` does)."""
+    from crawlers.fetching import Fetcher
+
+    counts = {"ok": 0, "failed": 0, "empty": 0}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in indexes:
+        queue.put_nowait(i)
+
+    async def worker(fetcher: Fetcher) -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            page = await fetcher.fetch(page_url(i, ports))
+            if not hasattr(page, "text"):
+                counts["failed"] += 1
+                continue
+            counts["ok" if clock.extract_article(page.text, page.final_url) else "empty"] += 1
+
+    async with Fetcher(_config(concurrency)) as fetcher:
+        await asyncio.gather(*(worker(fetcher) for _ in range(concurrency)))
+    return counts
+
+
+def _pipeline_process(rank: int, processes: int, n: int, ports: list[int], concurrency: int, ready, go, out) -> None:
+    """One crawler process: the hosts with `port index % processes == rank` (a host is one process's)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from crawlers import extraction
+
+    clock = _StageClock()
+    extraction.extract_article(make_page(10**6 + rank), "http://127.0.0.1/warm-up")  # imports, regexes
+    mine = [i for i in range(n) if (i % len(ports)) % processes == rank]
+    ready.put(rank)
+    go.wait()
+    cpu0 = time.process_time()
+    counts = asyncio.run(_pipeline(mine, ports, concurrency, clock))
+    cpu = time.process_time() - cpu0
+    out.put({"cpu": cpu, "extract": clock.extract, "trafilatura": clock.trafilatura, **counts})
+
+
+def crawl_processes(n: int, ports: list[int], processes: int, concurrency: int, server_pid: int) -> dict[str, float]:
+    """`processes` crawler processes, each fetching, extracting and cleaning its share of the hosts."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    per_process = max(1, concurrency // processes)
+    procs = [
+        ctx.Process(target=_pipeline_process, args=(r, processes, n, ports, per_process, ready, go, out))
+        for r in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=300)
+    server_cpu0 = _cpu_seconds(server_pid)
+    with PeakRss(lambda: [p.pid for p in procs if p.is_alive()]) as rss:
+        started = time.perf_counter()
+        go.set()
+        results = [out.get(timeout=3600) for _ in procs]
+        wall = time.perf_counter() - started
+    server_cpu = _cpu_seconds(server_pid) - server_cpu0
+    for p in procs:
+        p.join(timeout=30)
+    total = lambda key: sum(r[key] for r in results)  # noqa: E731
+    return {
+        "wall": wall,
+        "pages_s": n / wall,
+        "fetch_cpu": (total("cpu") - total("extract")) / n,
+        "extract_cpu": total("trafilatura") / n,
+        "clean_cpu": (total("extract") - total("trafilatura")) / n,
+        "server_cpu": server_cpu / n,
+        "peak_rss": rss.peak,
+        **{k: total(k) for k in ("ok", "empty", "failed")},
+    }
+
+
+async def crawl_pool(n: int, ports: list[int], processes: int, concurrency: int, server_pid: int) -> dict[str, float]:
+    """One fetching process (the round's `Fetcher`) feeding `ExtractorPool(processes)`."""
+    from crawlers.extraction import ExtractorPool
+    from crawlers.fetching import Fetcher
+
+    share = calibrate()
     pool = ExtractorPool(processes=processes)
-    await asyncio.gather(*(pool.extract(make_page(i), f"http://127.0.0.1/{i}") for i in range(processes * 2)))  # spawn + warm up
+    await asyncio.gather(*(pool.extract(make_page(i), f"http://127.0.0.1/{i}") for i in range(processes * 2)))
     worker_pids = lambda: list(pool._pool._processes) if pool._pool else []  # noqa: E731, SLF001
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = time.process_time()
+    server_cpu0 = _cpu_seconds(server_pid)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
@@ -233,46 +369,55 @@ async def crawl(n: int, ports: list[int], processes: int, concurrency: int) -> d
 
     with PeakRss(worker_pids) as rss:
         started = time.perf_counter()
-        async with Fetcher(config) as fetcher:
+        async with Fetcher(_config(concurrency)) as fetcher:
             await asyncio.gather(*(worker(fetcher) for _ in range(concurrency + processes * 2)))
         wall = time.perf_counter() - started
     main_cpu = time.process_time() - cpu_before
+    server_cpu = _cpu_seconds(server_pid) - server_cpu0
     pool.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
-    return {"wall": wall, "pages_s": n / wall, "fetch_cpu": main_cpu / n, "worker_cpu": worker_cpu / n, "peak_rss": rss.peak, **counts}
+    return {
+        "wall": wall,
+        "pages_s": n / wall,
+        "fetch_cpu": main_cpu / n,
+        "extract_cpu": worker_cpu * share / n,
+        "clean_cpu": worker_cpu * (1 - share) / n,
+        "server_cpu": server_cpu / n,
+        "peak_rss": rss.peak,
+        **counts,
+    }
 
 
 def calibrate(sample: int = 200) -> float:
     """Share of extraction CPU spent in trafilatura (the rest: metadata, dates, cleaning)."""
-    import trafilatura
-
-    from crawlers import extraction
-
-    pages = [make_page(100_000 + i) for i in range(sample)]
-    t0 = time.process_time()
-    for i, html in enumerate(pages):
-        trafilatura.bare_extraction(html, url=f"http://x/{i}", fast=True, include_comments=False, with_metadata=False)
-    traf = time.process_time() - t0
-    t0 = time.process_time()
-    for i, html in enumerate(pages):
-        extraction.extract_article(html, f"http://x/{i}")
-    total = time.process_time() - t0
-    return min(1.0, traf / total)
+    clock = _StageClock()
+    for i in range(sample):
+        clock.extract_article(make_page(100_000 + i), f"http://x/{i}")
+    return min(1.0, clock.trafilatura / clock.extract) if clock.extract else 1.0
 
 
 def reference(n: int) -> dict[str, float]:
+    """Bare `trafilatura.extract(html)` (default options) over the same pages, one process."""
     import trafilatura
 
-    spent = 0.0
+    wall = cpu = 0.0
     empty = 0
     for i in range(n):
         html = make_page(i)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if not trafilatura.extract(html):
             empty += 1
-        spent += time.perf_counter() - t0
-    return {"pages_s": n / spent, "cpu": spent / n, "empty": empty}
+        wall += time.perf_counter() - t0
+        cpu += time.process_time() - c0
+    return {"pages_s": n / wall, "cpu": cpu / n, "empty": empty}
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -281,6 +426,13 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--mode",
+        choices=("workers", "pool"),
+        default="workers",
+        help="workers: N processes each fetching + extracting its hosts (as `monitor worker`); "
+        "pool: one fetching process feeding ExtractorPool(N) (as `monitor run`)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the bare trafilatura run")
     args = parser.parse_args()
 
@@ -291,28 +443,34 @@ def main() -> None:
     ports = ports_q.get(timeout=600)
     sizes = [len(make_page(i).encode()) for i in range(50)]
     print(f"{args.pages} pages over {len(ports)} local hosts, mean page {statistics.mean(sizes) / 1024:.0f} KB, "
-          f"{args.processes} extractor processes, concurrency {args.concurrency}, {os.cpu_count()} CPUs, repeat {args.repeat}")  # fmt: skip
-    runs, refs = [], []
+          f"mode {args.mode}, {args.processes} processes, concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
+          f"repeat {args.repeat}, load average {_load()}")  # fmt: skip
+    runs, refs, loads = [], [], []
     try:
         for r in range(args.repeat):
-            runs.append(asyncio.run(crawl(args.pages, ports, args.processes, args.concurrency)))
+            loads.append(_load())
+            if args.mode == "workers":
+                runs.append(crawl_processes(args.pages, ports, args.processes, args.concurrency, server.pid))
+            else:
+                runs.append(asyncio.run(crawl_pool(args.pages, ports, args.processes, args.concurrency, server.pid)))
             print(f"  run {r + 1}: crawler {runs[-1]['pages_s']:.1f} pages/s, peak RSS {runs[-1]['peak_rss']:.0f} MB, "
-                  f"ok {runs[-1]['ok']:.0f} empty {runs[-1]['empty']:.0f} failed {runs[-1]['failed']:.0f}", flush=True)  # fmt: skip
+                  f"ok {runs[-1]['ok']:.0f} empty {runs[-1]['empty']:.0f} failed {runs[-1]['failed']:.0f} "
+                  f"(load {loads[-1]})", flush=True)  # fmt: skip
             if not args.no_reference:
                 refs.append(reference(min(args.pages, 2000)))
                 print(f"  run {r + 1}: reference {refs[-1]['pages_s']:.1f} pages/s", flush=True)
     finally:
         stop.set()
         server.join(timeout=5)
-    share = calibrate()
     med = lambda key, rows: statistics.median(row[key] for row in rows)  # noqa: E731
-    worker_cpu = med("worker_cpu", runs)
+    where = "main process" if args.mode == "pool" else "in each crawler process"
     rows = [
         ("crawler pages/s (end to end)", f"{med('pages_s', runs):.1f}"),
-        ("CPU s/page fetch (main process)", f"{med('fetch_cpu', runs):.4f}"),
-        ("CPU s/page extract (trafilatura)", f"{worker_cpu * share:.4f}"),
-        ("CPU s/page clean (metadata, dates, boilerplate)", f"{worker_cpu * (1 - share):.4f}"),
-        ("peak RSS main + workers (MB)", f"{med('peak_rss', runs):.0f}"),
+        (f"CPU s/page fetch (httpx, policies; {where})", f"{med('fetch_cpu', runs):.4f}"),
+        ("CPU s/page extract (trafilatura)", f"{med('extract_cpu', runs):.4f}"),
+        ("CPU s/page clean (metadata, dates, boilerplate)", f"{med('clean_cpu', runs):.4f}"),
+        ("CPU s/page local test server (harness, not crawler)", f"{med('server_cpu', runs):.4f}"),
+        ("peak RSS crawler processes (MB)", f"{med('peak_rss', runs):.0f}"),
     ]
     if refs:
         rows += [
@@ -324,6 +482,7 @@ def main() -> None:
     print(f"\n{'measure (median of ' + str(args.repeat) + ')':<{width}}  value")
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+    print(f"load average before each run: {', '.join(loads)}")
 
 
 if __name__ == "__main__":
