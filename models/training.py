@@ -249,6 +249,24 @@ def choose_threshold_rule(
     return t_recall, rule
 
 
+def grouped_cv_report(
+    examples: Sequence[Example], params: dict[str, Any], target_recall: float = 0.9, n_splits: int = 5
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, float]:
+    """Grouped CV of one setting with the training threshold rule: (report, y, oof, threshold)."""
+    examples = [e for e in examples if not e.unsure]
+    docs = [e.document for e in examples]
+    y = np.array([e.label for e in examples], dtype=int)
+    processed = IndonesianTextProcessor().transform(docs)
+    groups = evaluation.near_duplicate_groups(docs)
+    folds = evaluation.grouped_folds(y, groups, n_splits=n_splits)
+    buried: dict[int, float] = {}
+    oof = cross_validate(processed, y, folds, {**DEFAULT_PARAMS, **params}, extra=buried_documents(examples, processed), extra_proba=buried)
+    threshold, rule = choose_threshold_rule(examples, y, oof, buried, target_recall)
+    rep = evaluation.report(y, oof, threshold, [e.category for e in examples], [e.difficulty for e in examples])
+    rep.update(target_recall=target_recall, threshold_rule=rule, n_groups=int(len(set(groups.tolist()))), n_folds=len(folds))
+    return rep, y, oof, threshold
+
+
 def fit(
     examples: Sequence[Example],
     *,

@@ -2,10 +2,10 @@
 
 Prints, side by side, the share of articles (%) with each style marker of NLP-NOTES' "How real
 reports read" table (and a few more) in the corpus's incidents and negatives and in the real
-set's texts (`var/realset/texts_*.jsonl`, gathered per models/realset/README.md; columns are left
-out when missing). A `!` marks a gap of more than 10 points between written and real.
+set's texts (`var/realset/texts.jsonl`, else `texts_*.jsonl`, gathered per models/realset/README.md;
+pages marked unsure are left out; columns stay empty when the texts are missing). A `!` marks a gap of more than 10 points between written and real.
 
-Options: --corpus DIR (default models/corpus), --real GLOB (default var/realset/texts_*.jsonl),
+Options: --corpus DIR (default models/corpus), --real GLOB (default var/realset/texts.jsonl),
 --markdown (a Markdown table instead of aligned text).
 """
 
@@ -155,7 +155,8 @@ def table(g: dict[str, list[dict]]) -> tuple[list[str], list[list[str]], int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "models" / "corpus")
-    parser.add_argument("--real", default=str(ROOT / "var" / "realset" / "texts_*.jsonl"))
+    default_real = ROOT / "var" / "realset" / "texts.jsonl"
+    parser.add_argument("--real", default=str(default_real if default_real.exists() else ROOT / "var" / "realset" / "texts_*.jsonl"))
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     g = groups(args.corpus, args.real)

@@ -197,20 +197,10 @@ def evaluate(
     source = data or urls
     skipped_note = ""
     if source is None:
-        import numpy as np
+        from models.training import grouped_cv_report, load_corpus
 
-        from models.text import IndonesianTextProcessor
-        from models.training import cross_validate, load_corpus
-
-        examples = [e for e in load_corpus(cfg.corpus_dir) if not e.unsure]
-        docs = [e.document for e in examples]
-        y = np.array([e.label for e in examples])
-        groups = evaluation.near_duplicate_groups(docs)
-        folds = evaluation.grouped_folds(y, groups)
-        proba = cross_validate(IndonesianTextProcessor().transform(docs), y, folds, model.metadata.get("params", {}))
-        thr = evaluation.choose_threshold(y, proba, cfg.target_recall)
-        rep = evaluation.report(y, proba, thr, [e.category for e in examples], [e.difficulty for e in examples])
-        title = f"model {model.version} settings, grouped {len(folds)}-fold CV on the corpus (threshold from held-out folds)"
+        rep, _, _, _ = grouped_cv_report(load_corpus(cfg.corpus_dir), model.metadata.get("params", {}), cfg.target_recall)
+        title = f"model {model.version} settings, grouped {rep['n_folds']}-fold CV on the corpus (threshold rule of training: {rep['threshold_rule']})"
     else:
         if data is not None:
             from models.training import read_jsonl_examples
