@@ -5,7 +5,7 @@ The schema is created and migrated by Alembic (`monitor init`, migrations in mon
 
 Tables: sources, feed_states (conditional-GET validators), frontier (one row per canonical URL,
 with state and lease), raw_pages (fetched HTML, dropped by retention), articles, scores,
-review_items, decisions (append-only), runs, users.
+review_items, decisions (append-only), runs, users, settings.
 """
 
 from __future__ import annotations
@@ -254,6 +254,16 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """Settings an admin changes at run time (e.g. the flagging threshold); who and when are kept."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 # ---------------------------------------------------------------- engine and schema

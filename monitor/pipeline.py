@@ -6,7 +6,8 @@ monitor/tasks.py. Each stage commits its outcome per URL, so a killed process re
 stopped and a rerun neither loses nor duplicates anything.
 
 Config keys read: crawler.* (via crawlers.fetching), crawler.max_age_days,
-crawler.max_urls_per_round, crawler.lease_seconds, crawler.max_attempts, classifier.threshold.
+crawler.max_urls_per_round, crawler.lease_seconds, crawler.max_attempts, classifier.threshold
+(an admin's override in the `settings` table comes first: monitor/settings.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from crawlers import discovery, extraction
 from crawlers.fetching import Fetcher
 from crawlers.types import DiscoveredUrl, ExtractedArticle, FetchedPage, FetchFailure, Validators
-from monitor import frontier, queue, regions
+from monitor import frontier, queue, regions, settings
 from monitor.config import Config, Source
 from monitor.db import (
     Article,
@@ -323,7 +324,7 @@ def _score_stage(ctx: StageContext, row_id: int) -> UrlState:
         if article is None:
             frontier.advance(session, row_id, UrlState.FETCHED)
             return UrlState.FETCHED
-        score = ctx.model.score(article.title, article.text, threshold=ctx.config.classifier.threshold)
+        score = ctx.model.score(article.title, article.text, threshold=settings.effective_threshold(session, ctx.config))
         row = session.scalar(select(ScoreRow).where(ScoreRow.article_id == article.id, ScoreRow.model_version == score.model_version))
         if row is None:
             row = ScoreRow(

@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from monitor import queue as q
+from monitor import settings
 from monitor.config import Config
 from monitor.db import Article, ReviewStatus, ScoreRow, SourceRow, User, session_scope
 from monitor.web import auth
@@ -422,7 +423,21 @@ def create_app(config: Config, engine: Engine) -> FastAPI:
                 .order_by(func.max(ScoreRow.created_at).desc())
                 .limit(10)
             ).all()
-        return page(request, "admin.html", user, users=users, models=models, roles=auth.ROLES, configured=config.classifier.threshold)
+            override = settings.threshold_override(s)
+            override_info = (override.value["threshold"], override.updated_by, override.updated_at) if override else None
+        return page(request, "admin.html", user, users=users, models=models, roles=auth.ROLES, configured=config.classifier.threshold, override=override_info)
+
+    @app.post("/admin/threshold", dependencies=[Depends(current_user), Depends(check_csrf)])
+    def change_threshold(request: Request, threshold: str = Form(""), user: auth.CurrentUser = Depends(admin)) -> RedirectResponse:
+        text = threshold.strip().replace(",", ".")
+        try:
+            value = float(text) if text else None
+            with session_scope(engine) as s:
+                settings.set_threshold(s, value, user.name)
+            flash(request, "ok", f"{translator(lang_of(request))('threshold_override')}: {value if value is not None else '-'}")
+        except ValueError:
+            flash(request, "error", "the threshold must be a number between 0 and 1")
+        return RedirectResponse("/admin", status_code=303)
 
     @app.post("/admin/users", dependencies=[Depends(current_user), Depends(check_csrf)])
     def add_user(

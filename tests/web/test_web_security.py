@@ -165,3 +165,26 @@ def test_login_never_redirects_off_site(sqlite_url: str, target: str) -> None:
     r = c.post("/login", data={"username": "bima", "password": PASSWORD, "csrf_token": token, "next": target})
     assert r.status_code == 303 and r.headers["location"] == "/"
     eng.dispose()
+
+
+def test_only_admins_change_the_threshold_and_scoring_uses_it(client_for, seeded, engine) -> None:  # noqa: ANN001
+    from monitor import settings
+    from monitor.config import Config
+
+    bima = client_for("bima")
+    token = csrf_of(bima.get("/").text)
+    assert bima.post("/admin/threshold", data={"threshold": "0.2", "csrf_token": token}).status_code == 403
+    ayu = client_for("ayu")
+    page = ayu.get("/admin")
+    assert ayu.post("/admin/threshold", data={"threshold": "0.73"}).status_code == 403  # no CSRF token
+    assert ayu.post("/admin/threshold", data={"threshold": "0,73", "csrf_token": csrf_of(page.text)}).status_code == 303
+    assert "0.730" in ayu.get("/admin").text
+    with session_scope(engine) as s:
+        assert settings.effective_threshold(s, Config()) == 0.73
+        assert settings.threshold_override(s).updated_by == "ayu"
+    ayu.post("/admin/threshold", data={"threshold": "7", "csrf_token": csrf_of(ayu.get("/admin").text)})
+    with session_scope(engine) as s:
+        assert settings.effective_threshold(s, Config()) == 0.73  # out of range: refused, unchanged
+    ayu.post("/admin/threshold", data={"threshold": "", "csrf_token": csrf_of(ayu.get("/admin").text)})
+    with session_scope(engine) as s:
+        assert settings.effective_threshold(s, Config()) is None  # cleared: the model's own again
