@@ -94,8 +94,11 @@ def clean_text(text: str, cleanup: Sequence[str] = ()) -> str:
         line = " ".join(raw.split())
         if not line:
             continue
-        line = _INLINE_ADS.sub(" ", line).strip()
-        line = _INLINE_READ_ALSO.sub("", line).strip()
+        # the substring tests are exact pre-filters (both patterns are case-sensitive literals)
+        if "ADVERTISEMENT" in line or "SCROLL TO CONTINUE WITH CONTENT" in line:
+            line = _INLINE_ADS.sub(" ", line).strip()
+        if "Baca" in line or "BACA" in line:
+            line = _INLINE_READ_ALSO.sub("", line).strip()
         if not line or rule.search(line):
             continue
         out.append(line)
