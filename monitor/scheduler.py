@@ -2,7 +2,8 @@
 
 Jobs, from `schedule:` in config.yaml, in `schedule.timezone` (Asia/Jakarta by default):
 
-- `crawl`     a round every `schedule.crawl_every_minutes` (in-process, or with
+- `crawl`     a round every `schedule.crawl_every_minutes`, and one at start unless
+              `schedule.crawl_at_start` is false (in-process, or with
               `execution.backend: procrastinate` deferred to workers and waited for);
 - `digest`    the daily digest at `schedule.digest_at` (HH:MM; null = no digest job);
 - `retention` at `schedule.retention_at` (HH:MM; null = no retention job).
@@ -17,7 +18,7 @@ releases its frontier leases (`frontier.release(owner)` in the round's `finally`
 round as failed; with workers, waiting stops and the jobs stay queued. The process exits within
 `schedule.shutdown_timeout_seconds`.
 
-Config keys read: schedule.* (crawl_every_minutes, digest_at, retention_at, timezone,
+Config keys read: schedule.* (crawl_at_start, crawl_every_minutes, digest_at, retention_at, timezone,
 misfire_grace_seconds, shutdown_timeout_seconds), execution.backend.
 """
 
@@ -31,8 +32,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -162,7 +164,13 @@ def build_scheduler(
         triggers["retention"] = CronTrigger(hour=hour, minute=minute, timezone=sched.timezone)
     for job_id, trigger in triggers.items():
         if job_id in jobs:
-            scheduler.add_job(_logged(job_id, jobs[job_id]), trigger, id=job_id, name=job_id, replace_existing=True)
+            first: dict[str, Any] = {}
+            if job_id == "crawl" and sched.crawl_at_start:
+                first["next_run_time"] = datetime.now(ZoneInfo(sched.timezone))
+            scheduler.add_job(
+                _logged(job_id, jobs[job_id]), trigger, id=job_id, name=job_id, replace_existing=True,
+                max_instances=1, coalesce=True, misfire_grace_time=sched.misfire_grace_seconds, **first,
+            )
     scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
 

@@ -154,6 +154,7 @@ class DatabaseHostThrottle(HostThrottle):
         )
         self._held: contextvars.ContextVar[tuple[str, Any, asyncio.Lock] | None] = contextvars.ContextVar("held", default=None)
         self._finishing: set[asyncio.Task[None]] = set()
+        self._mine: contextvars.ContextVar[tuple[asyncio.Task[None], ...]] = contextvars.ContextVar("mine", default=())
         self._opened = False
 
     async def open(self) -> None:
@@ -180,16 +181,26 @@ class DatabaseHostThrottle(HostThrottle):
         try:
             conn = await self._pool.getconn()
             await conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (HOST_LOCK_NAMESPACE, host))
+            interval = self.interval_for(host)
+            # Claim the slot at once if the interval has passed (the usual case), else wait for it.
+            # The start is written before the request, in case this process dies mid-request.
             cur = await conn.execute(
-                "SELECT extract(epoch FROM last_request_at + make_interval(secs => %s) - clock_timestamp()) FROM monitor_host_slots WHERE host = %s",
-                (self.interval_for(host), host),
+                "INSERT INTO monitor_host_slots AS s (host, last_request_at) VALUES (%(h)s, clock_timestamp()) "
+                "ON CONFLICT (host) DO UPDATE SET last_request_at = clock_timestamp() "
+                "WHERE s.last_request_at + make_interval(secs => %(i)s) <= clock_timestamp() RETURNING 1",
+                {"h": host, "i": interval},
             )
-            row = await cur.fetchone()
-            wait = float(row[0]) if row and row[0] is not None else 0.0
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if await cur.fetchone() is None:
+                cur = await conn.execute(
+                    "SELECT extract(epoch FROM last_request_at + make_interval(secs => %s) - clock_timestamp()) FROM monitor_host_slots WHERE host = %s",
+                    (interval, host),
+                )
+                row = await cur.fetchone()
+                wait = float(row[0]) if row and row[0] is not None else 0.0
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._stamp(conn, host)
             await self._semaphore.acquire()
-            await self._stamp(conn, host)  # the start, in case this process dies mid-request
         except BaseException:
             if conn is not None:
                 await self._unlock(conn, host)
@@ -206,6 +217,14 @@ class DatabaseHostThrottle(HostThrottle):
         task = asyncio.get_running_loop().create_task(self._finish(*held))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
+        self._mine.set((*self._mine.get(), task))
+
+    async def settle(self) -> None:
+        """Wait until the host locks this task released are really given back (see DatabaseFetcher)."""
+        mine = self._mine.get()
+        if mine:
+            self._mine.set(())
+            await asyncio.gather(*mine, return_exceptions=True)
 
     async def _finish(self, host: str, conn: Any, local: asyncio.Lock) -> None:
         try:
@@ -231,9 +250,21 @@ class DatabaseHostThrottle(HostThrottle):
             await self._pool.putconn(conn)
 
 
+class DatabaseFetcher(Fetcher):
+    """A Fetcher that gives a host back as soon as its response is in: `fetch` returns only after
+    the host lock is released, so the job's CPU work (extraction, scoring) never holds a host."""
+
+    async def fetch(self, url: str, **kwargs: Any) -> Any:
+        try:
+            return await super().fetch(url, **kwargs)
+        finally:
+            if isinstance(self.throttle, DatabaseHostThrottle):
+                await self.throttle.settle()
+
+
 def database_fetcher(config: Config, engine: Engine, *, in_flight: int) -> tuple[Fetcher, DatabaseHostThrottle]:
     """A Fetcher whose per-host interval is kept in the database (shared by all workers)."""
-    fetcher = Fetcher(config.crawler)
+    fetcher = DatabaseFetcher(config.crawler)
     throttle = DatabaseHostThrottle(
         config.crawler.per_host_interval, config.crawler.concurrency, dsn=conninfo(engine), max_connections=in_flight + 1
     )
@@ -243,8 +274,76 @@ def database_fetcher(config: Config, engine: Engine, *, in_flight: int) -> tuple
 
 # ---------------------------------------------------------------- the Procrastinate app and its task
 
-_worker_ctx: pipeline.StageContext | None = None
-_worker_lock = threading.Lock()
+class _LockedIndex:
+    """A NearDuplicateIndex shared by a worker's job threads (datasketch is not thread-safe)."""
+
+    def __init__(self, index: Any) -> None:
+        self._index, self._lock = index, threading.Lock()
+
+    def find(self, text_: str) -> Any:
+        with self._lock:
+            return self._index.find(text_)
+
+    def add(self, cluster_id: int, text_: str) -> None:
+        with self._lock:
+            self._index.add(cluster_id, text_)
+
+
+class JobRunner:
+    """Runs `process_url` for a worker in `slots` threads, each with its own event loop, Fetcher
+    and StageContext (one job at a time per thread).
+
+    The pipeline's stages do their database writes, extraction and scoring synchronously; run on
+    the worker's own loop they would stall Procrastinate's heartbeats (a busy worker would look
+    dead) and hold a host's lock while other jobs compute. In threads, the worker's loop stays
+    free and a host is held only for its request.
+    """
+
+    def __init__(self, config: Config, engine: Engine, model: Any, slots: int, name: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from monitor.dedupe import NearDuplicateIndex
+
+        self.config, self.engine, self.model, self.name = config, engine, model, name
+        self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="job")
+        self.sources_by_id = _sources_by_id(config, engine)
+        self.near_dupes = _LockedIndex(NearDuplicateIndex.from_recent(engine, days=7))
+        self._local = threading.local()
+        self._contexts: list[tuple[asyncio.AbstractEventLoop, pipeline.StageContext, DatabaseHostThrottle]] = []
+        self._lock = threading.Lock()
+
+    def _context(self) -> tuple[asyncio.AbstractEventLoop, pipeline.StageContext]:
+        local = self._local
+        if not hasattr(local, "ctx"):
+            loop = asyncio.new_event_loop()
+            fetcher, throttle = database_fetcher(self.config, self.engine, in_flight=1)
+            loop.run_until_complete(fetcher.__aenter__())
+            ctx = pipeline.StageContext(
+                config=self.config, engine=self.engine, fetcher=fetcher, model=self.model, extract=_extract,
+                owner=f"{self.name}:{threading.current_thread().name}", summary=pipeline.RoundSummary(),
+                sources_by_id=self.sources_by_id, near_dupes=self.near_dupes,  # type: ignore[arg-type]
+            )
+            local.loop, local.ctx = loop, ctx
+            with self._lock:
+                self._contexts.append((loop, ctx, throttle))
+        return local.loop, local.ctx
+
+    def run(self, row_id: int, source_id: int | None = None) -> str:
+        """One job, in a runner thread."""
+        loop, ctx = self._context()
+        if source_id is not None and source_id not in ctx.sources_by_id:  # a source added since start
+            ctx.sources_by_id = self.sources_by_id = _sources_by_id(self.config, self.engine)
+        return loop.run_until_complete(pipeline.process_url(ctx, row_id))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        for loop, ctx, throttle in self._contexts:
+            loop.run_until_complete(ctx.fetcher.aclose())
+            loop.run_until_complete(throttle.close())
+            loop.close()
+
+
+_runner: JobRunner | None = None
 
 
 def build_app(config: Config, engine_or_url: Engine | str, *, pool_size: int = 3) -> procrastinate.App:
@@ -258,16 +357,12 @@ def build_app(config: Config, engine_or_url: Engine | str, *, pool_size: int = 3
     return app
 
 
-async def process_url_job(row_id: int, run_id: int | None = None) -> str:
+async def process_url_job(row_id: int, run_id: int | None = None, source_id: int | None = None) -> str:
     """The job: carry one frontier row forward (fetch -> extract -> score -> queue)."""
-    ctx = _worker_ctx
-    if ctx is None:
+    runner = _runner
+    if runner is None:
         raise RuntimeError("monitor.process_url runs only inside `monitor worker`")
-    with session_scope(ctx.engine) as session:
-        source_id = session.scalar(select(FrontierUrl.source_id).where(FrontierUrl.id == row_id))
-    if source_id is not None and source_id not in ctx.sources_by_id:
-        ctx.sources_by_id = _sources_by_id(ctx.config, ctx.engine)
-    state = await pipeline.process_url(ctx, row_id)
+    state = await asyncio.get_running_loop().run_in_executor(runner.executor, runner.run, row_id, source_id)
     if state == UrlState.FAILED.value:
         raise TransientFetchFailure(f"frontier row {row_id} (round {run_id}): transient fetch failure, retried with backoff")
     return state
@@ -292,7 +387,7 @@ async def rescue_stalled_jobs(app: procrastinate.App, stalled_after: float) -> i
             rescued += 1
             log.warning("job %s (%s) of a dead worker put back in the queue", job.id, job.task_kwargs)
         except pc_exceptions.ConnectorException as exc:  # another worker was quicker
-            log.info("job %s not retried: %s", job.id, exc.__cause__ or exc)
+            log.info("job %s not retried: %s", job.id, str(exc.__cause__ or exc).splitlines()[0])
     return rescued
 
 
@@ -314,39 +409,29 @@ def run_worker(config: Config, engine: Engine, model: Any, *, concurrency: int |
 
 
 async def _worker_main(config: Config, engine: Engine, model: Any, concurrency: int, name: str) -> None:
-    global _worker_ctx
-    from monitor.dedupe import NearDuplicateIndex
-
+    global _runner
     app = build_app(config, engine, pool_size=3)
-    fetcher, throttle = database_fetcher(config, engine, in_flight=concurrency)
-    async with fetcher:
-        ctx = pipeline.StageContext(
-            config=config, engine=engine, fetcher=fetcher, model=model, extract=_extract, owner=name,
-            summary=pipeline.RoundSummary(), sources_by_id=_sources_by_id(config, engine),
-            near_dupes=NearDuplicateIndex.from_recent(engine, days=7),
-        )
-        with _worker_lock:
-            _worker_ctx = ctx
-        try:
-            async with app.open_async():
-                rescuer = asyncio.create_task(_rescue_loop(app, config), name="rescue_stalled_jobs")
-                log.info("worker %s: %d jobs at a time on queue %r", name, concurrency, QUEUE)
-                try:
-                    await app.run_worker_async(
-                        queues=[QUEUE], name=name, concurrency=concurrency, wait=True,
-                        update_heartbeat_interval=config.execution.heartbeat_seconds,
-                        stalled_worker_timeout=config.execution.stalled_after_seconds,
-                        shutdown_graceful_timeout=config.execution.shutdown_timeout_seconds,
-                        fetch_job_polling_interval=min(5.0, config.execution.wait_poll_seconds * 2),
-                        install_signal_handlers=True,
-                    )
-                finally:
-                    rescuer.cancel()
-                    await asyncio.gather(rescuer, return_exceptions=True)
-        finally:
-            with _worker_lock:
-                _worker_ctx = None
-            await throttle.close()
+    runner = JobRunner(config, engine, model, concurrency, name)
+    _runner = runner
+    try:
+        async with app.open_async():
+            rescuer = asyncio.create_task(_rescue_loop(app, config), name="rescue_stalled_jobs")
+            log.info("worker %s: %d jobs at a time on queue %r", name, concurrency, QUEUE)
+            try:
+                await app.run_worker_async(
+                    queues=[QUEUE], name=name, concurrency=concurrency, wait=True,
+                    update_heartbeat_interval=config.execution.heartbeat_seconds,
+                    stalled_worker_timeout=config.execution.stalled_after_seconds,
+                    shutdown_graceful_timeout=config.execution.shutdown_timeout_seconds,
+                    fetch_job_polling_interval=min(5.0, config.execution.wait_poll_seconds * 2),
+                    install_signal_handlers=True,
+                )
+            finally:
+                rescuer.cancel()
+                await asyncio.gather(rescuer, return_exceptions=True)
+    finally:
+        _runner = None
+        await asyncio.to_thread(runner.close)
     log.info("worker %s stopped", name)
 
 
@@ -430,17 +515,19 @@ def defer_due_rows(app: procrastinate.App, session: Session, *, run_id: int | No
         or_(FrontierUrl.next_attempt_at.is_(None), FrontierUrl.next_attempt_at <= now),
         or_(FrontierUrl.lease_expires_at.is_(None), FrontierUrl.lease_expires_at <= now),
     )
-    rows = session.execute(select(FrontierUrl.id, FrontierUrl.host).where(due).order_by(FrontierUrl.id).limit(limit)).all()
+    rows = session.execute(select(FrontierUrl.id, FrontierUrl.host, FrontierUrl.source_id).where(due).order_by(FrontierUrl.id).limit(limit)).all()
     if not rows:
         return 0
     # Workers take jobs in id order: interleave the hosts, so that the jobs running at any moment
     # are spread over many hosts instead of queueing behind one host's politeness interval.
     rank: dict[str, int] = {}
     keyed = []
-    for row_id, host in rows:
+    for row_id, host, source_id in rows:
         rank[host] = rank.get(host, -1) + 1
-        keyed.append((rank[host], host, row_id))
-    row_ids = [row_id for _, _, row_id in sorted(keyed)]
+        keyed.append((rank[host], host, row_id, source_id))
+    keyed.sort()
+    sources = {row_id: source_id for _, _, row_id, source_id in keyed}
+    row_ids = [row_id for _, _, row_id, _ in keyed]
     pending = set(
         session.execute(
             text("SELECT queueing_lock FROM procrastinate_jobs WHERE status = ANY(CAST(:st AS procrastinate_job_status[])) AND queueing_lock = ANY(:locks)"),
@@ -451,7 +538,7 @@ def defer_due_rows(app: procrastinate.App, session: Session, *, run_id: int | No
     raw = session.connection().connection.driver_connection  # the session's own transaction
     deferred = 0
     for start in range(0, len(todo), 500):
-        batch = [_job(i, run_id) for i in todo[start : start + 500]]
+        batch = [_job(i, run_id, sources[i]) for i in todo[start : start + 500]]
         savepoint = session.begin_nested()
         try:
             app.job_manager.batch_defer_jobs(batch, connection=raw)
@@ -470,10 +557,10 @@ def defer_due_rows(app: procrastinate.App, session: Session, *, run_id: int | No
     return deferred
 
 
-def _job(row_id: int, run_id: int | None) -> pc_jobs.Job:
+def _job(row_id: int, run_id: int | None, source_id: int | None) -> pc_jobs.Job:
     return pc_jobs.Job(
         id=None, queue=QUEUE, lock=_queueing_lock(row_id), queueing_lock=_queueing_lock(row_id), task_name=TASK_NAME,
-        task_kwargs={"row_id": row_id, "run_id": run_id},
+        task_kwargs={"row_id": row_id, "run_id": run_id, "source_id": source_id},
     )
 
 

@@ -25,8 +25,8 @@ crawler:
   timeout: 10
 execution:
   backend: {backend}
-  heartbeat_seconds: 0.5
-  stalled_after_seconds: 2
+  heartbeat_seconds: 1
+  stalled_after_seconds: 6
   wait_poll_seconds: 0.2
   retry_backoff_seconds: 1
   shutdown_timeout_seconds: 5
