@@ -125,6 +125,7 @@ class ReviewConfig:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
+    crawl_at_start: bool = True  # also run a round as soon as the scheduler starts
     crawl_every_minutes: int = 30
     digest_at: str | None = "06:30"  # HH:MM in schedule.timezone; None = no digest job
     misfire_grace_seconds: int = 600  # a job late by more than this (machine asleep) is skipped
