@@ -14,7 +14,7 @@ from monitor.cli.core import load_model
 @pass_app
 @cli_errors
 def scheduler(app: AppContext) -> None:
-    """Run the long-running service: rounds, the digest and retention on the configured schedule.
+    """Run the service: rounds, the digest and retention on the configured schedule.
 
     Jobs come from `schedule:` in config.yaml (time zone schedule.timezone, Asia/Jakarta by
     default). A job that fails is logged and the scheduler keeps running; SIGTERM or SIGINT stop
@@ -35,9 +35,9 @@ def scheduler(app: AppContext) -> None:
 @pass_app
 @cli_errors
 def worker(app: AppContext, concurrency: int | None, name: str | None) -> None:
-    """Run a Procrastinate worker for the pipeline's jobs (execution.backend procrastinate).
+    """Run a Procrastinate worker for the pipeline's jobs.
 
-    Start as many as you like, on this machine or any other that reaches the database; the
+    Needs execution.backend: procrastinate (PostgreSQL). Start as many as you like, on this machine or any other that reaches the database; the
     per-host interval holds across all of them. SIGTERM or SIGINT stop it after the running
     jobs (at most execution.shutdown_timeout_seconds).
 
@@ -81,7 +81,7 @@ def digest(app: AppContext, day: object, no_email: bool) -> None:
 @pass_app
 @cli_errors
 def retention(app: AppContext) -> None:
-    """Drop raw HTML older than retention.raw_html_days; article text, scores and decisions stay.
+    """Drop old raw HTML (retention.raw_html_days); text, scores and decisions stay.
 
     With execution.backend procrastinate it also deletes finished jobs older than
     retention.job_days.
