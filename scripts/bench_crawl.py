@@ -296,10 +296,10 @@ def _pipeline_process(rank: int, processes: int, n: int, ports: list[int], concu
     mine = [i for i in range(n) if (i % len(ports)) % processes == rank]
     ready.put(rank)
     go.wait()
-    cpu0 = time.process_time()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     counts = asyncio.run(_pipeline(mine, ports, concurrency, clock))
-    cpu = time.process_time() - cpu0
-    out.put({"cpu": cpu, "extract": clock.extract, "trafilatura": clock.trafilatura, **counts})
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    out.put({"cpu": cpu, "wall": wall, "extract": clock.extract, "trafilatura": clock.trafilatura, **counts})
 
 
 def crawl_processes(n: int, ports: list[int], processes: int, concurrency: int, server_pid: int) -> dict[str, float]:
@@ -315,13 +315,13 @@ def crawl_processes(n: int, ports: list[int], processes: int, concurrency: int, 
         p.start()
     for _ in procs:
         ready.get(timeout=300)
-    server_cpu0 = _cpu_seconds(server_pid)
+    server_cpu0, machine0 = _cpu_seconds(server_pid), _machine_busy()
     with PeakRss(lambda: [p.pid for p in procs if p.is_alive()]) as rss:
         started = time.perf_counter()
         go.set()
         results = [out.get(timeout=3600) for _ in procs]
         wall = time.perf_counter() - started
-    server_cpu = _cpu_seconds(server_pid) - server_cpu0
+    server_cpu, machine = _cpu_seconds(server_pid) - server_cpu0, _machine_busy() - machine0
     for p in procs:
         p.join(timeout=30)
     total = lambda key: sum(r[key] for r in results)  # noqa: E731
@@ -332,6 +332,8 @@ def crawl_processes(n: int, ports: list[int], processes: int, concurrency: int, 
         "extract_cpu": total("trafilatura") / n,
         "clean_cpu": (total("extract") - total("trafilatura")) / n,
         "server_cpu": server_cpu / n,
+        "busy": total("cpu") / total("wall"),
+        "others": max(0.0, machine - total("cpu") - server_cpu) / wall,
         "peak_rss": rss.peak,
         **{k: total(k) for k in ("ok", "empty", "failed")},
     }
@@ -348,7 +350,7 @@ async def crawl_pool(n: int, ports: list[int], processes: int, concurrency: int,
     worker_pids = lambda: list(pool._pool._processes) if pool._pool else []  # noqa: E731, SLF001
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = time.process_time()
-    server_cpu0 = _cpu_seconds(server_pid)
+    server_cpu0, machine0 = _cpu_seconds(server_pid), _machine_busy()
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
@@ -373,11 +375,13 @@ async def crawl_pool(n: int, ports: list[int], processes: int, concurrency: int,
             await asyncio.gather(*(worker(fetcher) for _ in range(concurrency + processes * 2)))
         wall = time.perf_counter() - started
     main_cpu = time.process_time() - cpu_before
-    server_cpu = _cpu_seconds(server_pid) - server_cpu0
+    server_cpu, machine = _cpu_seconds(server_pid) - server_cpu0, _machine_busy() - machine0
     pool.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     return {
+        "busy": (main_cpu + worker_cpu) / wall / (processes + 1),
+        "others": max(0.0, machine - main_cpu - worker_cpu - server_cpu) / wall,
         "wall": wall,
         "pages_s": n / wall,
         "fetch_cpu": main_cpu / n,
@@ -403,6 +407,7 @@ def reference(n: int) -> dict[str, float]:
 
     wall = cpu = 0.0
     empty = 0
+    machine0, started, started_cpu = _machine_busy(), time.perf_counter(), time.process_time()
     for i in range(n):
         html = make_page(i)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -410,7 +415,19 @@ def reference(n: int) -> dict[str, float]:
             empty += 1
         wall += time.perf_counter() - t0
         cpu += time.process_time() - c0
-    return {"pages_s": n / wall, "cpu": cpu / n, "empty": empty}
+    elapsed = time.perf_counter() - started
+    others = max(0.0, _machine_busy() - machine0 - time.process_time() + started_cpu) / elapsed
+    return {"pages_s": n / wall, "cpu": cpu / n, "empty": empty, "others": others}
+
+
+def _machine_busy() -> float:
+    """CPU seconds all processes of the machine have used so far (from /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _load() -> str:
@@ -453,12 +470,13 @@ def main() -> None:
                 runs.append(crawl_processes(args.pages, ports, args.processes, args.concurrency, server.pid))
             else:
                 runs.append(asyncio.run(crawl_pool(args.pages, ports, args.processes, args.concurrency, server.pid)))
-            print(f"  run {r + 1}: crawler {runs[-1]['pages_s']:.1f} pages/s, peak RSS {runs[-1]['peak_rss']:.0f} MB, "
+            print(f"  run {r + 1}: crawler {runs[-1]['pages_s']:.1f} pages/s, busy {runs[-1].get('busy', 0):.2f}, peak RSS {runs[-1]['peak_rss']:.0f} MB, "
                   f"ok {runs[-1]['ok']:.0f} empty {runs[-1]['empty']:.0f} failed {runs[-1]['failed']:.0f} "
-                  f"(load {loads[-1]})", flush=True)  # fmt: skip
+                  f"(load {loads[-1]}; other processes used {runs[-1]['others']:.2f} CPUs meanwhile)", flush=True)  # fmt: skip
             if not args.no_reference:
                 refs.append(reference(min(args.pages, 2000)))
-                print(f"  run {r + 1}: reference {refs[-1]['pages_s']:.1f} pages/s", flush=True)
+                print(f"  run {r + 1}: reference {refs[-1]['pages_s']:.1f} pages/s "
+                      f"(other processes used {refs[-1]['others']:.2f} CPUs meanwhile)", flush=True)  # fmt: skip
     finally:
         stop.set()
         server.join(timeout=5)
@@ -471,11 +489,13 @@ def main() -> None:
         ("CPU s/page clean (metadata, dates, boilerplate)", f"{med('clean_cpu', runs):.4f}"),
         ("CPU s/page local test server (harness, not crawler)", f"{med('server_cpu', runs):.4f}"),
         ("peak RSS crawler processes (MB)", f"{med('peak_rss', runs):.0f}"),
+        (f"CPUs (of {os.cpu_count()}) used by other processes during the crawl", f"{med('others', runs):.2f}"),
     ]
     if refs:
         rows += [
             ("reference pages/s (bare trafilatura.extract, 1 process)", f"{med('pages_s', refs):.1f}"),
             ("reference CPU s/page", f"{med('cpu', refs):.4f}"),
+            ("CPUs used by other processes during the reference", f"{med('others', refs):.2f}"),
             ("speed-up (goal >= 1.5x)", f"{med('pages_s', runs) / med('pages_s', refs):.2f}x"),
         ]
     width = max(len(k) for k, _ in rows)
