@@ -56,7 +56,12 @@ def one_run(mode: str, pages: int, interval: float, model_dir: Path, workdir: Pa
             subprocess.run(monitor_cmd(cfg, "init"), cwd=REPO, check=True, capture_output=True)
             engine = create_engine(url)
             if mode != "local":
+                from monitor import db, tasks
+
                 n = int(mode)
+                schema_engine = db.make_engine(url)
+                tasks.ensure_schema(schema_engine)
+                schema_engine.dispose()
                 workers = start_workers(cfg, n, concurrency=concurrency)
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:

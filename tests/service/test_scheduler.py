@@ -170,3 +170,35 @@ def test_sigterm_stops_the_scheduler_within_the_bound(sqlite_url: str, tmp_path:
         run = s.scalars(select(Run).where(Run.kind == "round")).one()
         assert run.status == "failed" and "CancelledError" in (run.error or "")
     engine.dispose()
+
+
+def test_cron_run_says_another_round_is_running(db_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
+    """The round lock on both backends: the second `monitor run` says so and exits 0."""
+    cfg = write_config(tmp_path / "c.yaml", db_url, model_dir)
+    CliRunner().invoke(main, ["--config", str(cfg), "init"])
+    engine = db.make_engine(db_url)
+    with round_lock(engine):
+        result = CliRunner().invoke(main, ["--config", str(cfg), "run"])
+    engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("another round is running (")
+
+
+@pytest.mark.postgres
+def test_scheduler_crawl_with_workers_waits_for_the_jobs(pg_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
+    from tests.service.helpers import start_workers, stop_processes
+
+    with localsites.serve(2, 5) as sites:
+        cfg = write_config(tmp_path / "c.yaml", pg_url, model_dir, backend="procrastinate", sources=sites.sources_yaml())
+        CliRunner().invoke(main, ["--config", str(cfg), "init"])
+        engine = db.make_engine(pg_url)
+        service = Service(load_config(cfg), engine)
+        workers = start_workers(cfg, 1, concurrency=2, log_dir=tmp_path)
+        try:
+            summary = service.crawl()
+        finally:
+            stop_processes(workers)
+        assert "discovered 10, fetched 10, failed 0 (none), extracted 10" in summary
+        with round_lock(engine):
+            assert service.crawl().startswith("another round is running")
+        engine.dispose()
