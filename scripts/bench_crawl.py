@@ -506,6 +506,11 @@ def main() -> None:
             ("CPUs used by other processes during the reference", f"{med('others', refs):.2f}"),
             ("speed-up (goal >= 1.5x)", f"{med('pages_s', runs) / med('pages_s', refs):.2f}x"),
         ]
+        # What the two figures would be with the machine to themselves: the crawler's pages/s
+        # bounded by (CPUs it may use) / (its CPU + the test server's CPU per page).
+        cores = min(os.cpu_count() or 1, args.processes + (1 if args.mode == "pool" else 0))
+        per_page = sum(med(k, runs) for k in ("fetch_cpu", "extract_cpu", "clean_cpu", "server_cpu"))
+        rows.append(("projected speed-up on an idle machine (CPU-bound)", f"{cores * med('cpu', refs) / per_page:.2f}x"))
     width = max(len(k) for k, _ in rows)
     print(f"\n{'measure (median of ' + str(args.repeat) + ')':<{width}}  value")
     for key, value in rows:
