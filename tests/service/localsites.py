@@ -61,6 +61,7 @@ class LocalSites:
     per_host: int = 100
     servers: list[ThreadingHTTPServer] = field(default_factory=list)
     requests: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
+    flaky: set[str] = field(default_factory=set)  # paths answered 503 the first time
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -114,6 +115,12 @@ class LocalSites:
                 host = f"127.0.0.1:{self.server.server_address[1]}"
                 with sites._lock:
                     sites.requests[host].append((arrived, self.path))
+                with sites._lock:
+                    fail_once = self.path in sites.flaky
+                    sites.flaky.discard(self.path)
+                if fail_once:
+                    self._send(503, b"try again", "text/plain")
+                    return
                 if self.path == "/feed.xml":
                     body, ctype = sites._feed(host_no, host), "application/rss+xml"
                 elif self.path.startswith("/a/") and self.path.endswith(".html"):

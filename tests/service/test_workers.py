@@ -191,3 +191,33 @@ def test_worker_needs_the_procrastinate_backend(sqlite_url: str, tmp_path: Path,
     result = CliRunner().invoke(main, ["--config", str(cfg), "worker"])
     assert result.exit_code == 1
     assert "monitor worker needs execution.backend: procrastinate" in result.output
+
+
+def test_a_transient_failure_is_retried_by_procrastinate(pg_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
+    """503 on the first try: the job raises, Procrastinate's RetryStrategy runs it again after
+    the backoff, and the URL ends scored with one article."""
+    from monitor import tasks
+
+    with localsites.serve(1, 4) as sites:
+        sites.flaky.update({"/a/1.html", "/a/2.html"})
+        cfg = write_config(tmp_path / "c.yaml", pg_url, model_dir, backend="procrastinate", sources=sites.sources_yaml())
+        _init(cfg)
+        app = tasks.build_app(load_config(cfg), pg_url)
+        strategy = app.tasks[tasks.TASK_NAME].retry_strategy
+        assert strategy.max_attempts == 4 and strategy.exponential_wait == 1
+        workers = start_workers(cfg, 1, concurrency=2, log_dir=tmp_path)
+        try:
+            run = subprocess.run(monitor_cmd(cfg, "run", "--wait"), cwd=REPO, capture_output=True, text=True, timeout=180)
+        finally:
+            stop_processes(workers)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "discovered 4, fetched 4, failed 0 (none), extracted 4" in run.stdout
+        requests = sites.article_requests()
+        assert requests[f"http://{sites.netlocs[0]}/a/1.html"] == 2 and requests[f"http://{sites.netlocs[0]}/a/0.html"] == 1
+    eng = db.make_engine(pg_url)
+    with eng.connect() as conn:
+        attempts = dict(conn.execute(text("SELECT (args->>'row_id')::int, attempts FROM procrastinate_jobs")).all())
+        states = conn.execute(text("SELECT DISTINCT state FROM frontier")).scalars().all()
+    eng.dispose()
+    assert sorted(attempts.values()) == [1, 1, 2, 2] and states == ["scored"]  # Procrastinate counts every run
+    assert "TransientFetchFailure" in (tmp_path / "worker0.log").read_text()
