@@ -12,7 +12,10 @@ With `execution.backend: procrastinate` (PostgreSQL only) a round is split in tw
   counted from the frontier, article, score and review rows those jobs touched.
 - `run_worker` (`monitor worker`) runs a Procrastinate worker whose job calls
   `monitor.pipeline.process_url`, the stage code the in-process round uses. Every stage is
-  idempotent, so a retried job resumes from the state its row reached.
+  idempotent, so a retried job resumes from the state its row reached. Jobs run in
+  `--concurrency` threads, each with its own event loop and fetcher (`JobRunner`), so the
+  stages' synchronous database writes, extraction and scoring never stall the worker's own loop
+  (its heartbeats) nor keep a host locked.
 
 Politeness across processes: `DatabaseHostThrottle` replaces the fetcher's in-process throttle.
 Requests to one host are serialised by a PostgreSQL advisory lock per host, and the table
