@@ -148,7 +148,9 @@ def realset_figures(report: dict[str, Any], manifest: Path | None) -> str:
         [
             "## Figures on real news (development set)",
             "",
-            f"Model `{report.get('model_version')}` (trained on this corpus only), scored on the real-news texts",
+            f"Model `{report.get('model_version')}`, trained on this corpus only (training data sha256",
+            f"`{report.get('training_data_hash')}`; training is deterministic, so the model `ensure_model` trains",
+            "from the same corpus scores the same), scored on the real-news texts",
             f"`{report.get('data_file')}` (sha256 `{report.get('data_sha256')}`) gathered for the manifest",
             f"`{manifest}` (sha256 `{manifest_hash}`), on {report.get('evaluated_on')}, with",
             f"`monitor evaluate --version {report.get('model_version')} --data {report.get('data_file')}`:",

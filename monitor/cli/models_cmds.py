@@ -243,6 +243,7 @@ def evaluate(
         rep["data_file"] = str(source)
         rep["data_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
         rep["evaluated_on"] = date.today().isoformat()
+        rep["training_data_hash"] = model.metadata.get("training_data_hash")
         manifest = manifest or urls
         if manifest is not None:
             rep["manifest"] = str(manifest)
