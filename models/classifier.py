@@ -98,7 +98,7 @@ def build_model_steps(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
         features = FeatureUnion([("word", words), ("char", chars)])
     base = LogisticRegression(C=p["C"], class_weight=p["class_weight"], solver="liblinear", max_iter=1000, random_state=0)
     clf = CalibratedClassifierCV(
-        base, method="sigmoid", cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0), ensemble=False
+        base, method="sigmoid", cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0), ensemble=False
     )
     return [("features", features), ("clf", clf)]
 

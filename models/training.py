@@ -271,7 +271,7 @@ def fit(
     examples: Sequence[Example],
     *,
     target_recall: float = 0.9,
-    grid: Iterable[dict[str, Any]] | None = PARAM_GRID,
+    grid: Iterable[dict[str, Any]] | None = None,
     n_splits: int = 5,
 ) -> TrainingResult:
     """Choose settings by grouped CV, pick the threshold on held-out folds, fit on everything."""
@@ -284,7 +284,7 @@ def fit(
     processed = IndonesianTextProcessor().transform(docs)
     groups = evaluation.near_duplicate_groups(docs)
     folds = evaluation.grouped_folds(y, groups, n_splits=n_splits)
-    candidates = [dict(g) for g in (grid or ())] or [{}]
+    candidates = [dict(g) for g in (PARAM_GRID if grid is None else grid)] or [{}]
     scored = []
     extra = buried_documents(examples, processed)
     best: tuple[float, dict[str, Any], np.ndarray, dict[int, float]] | None = None
@@ -333,7 +333,7 @@ def train(
     extra: Sequence[Example] = (),
     target_recall: float = 0.9,
     promote: bool = True,
-    grid: Iterable[dict[str, Any]] | None = PARAM_GRID,
+    grid: Iterable[dict[str, Any]] | None = None,
 ) -> str:
     """Train on the corpus (+ `extra`), write a new registry version, optionally promote it."""
     from models.registry import Registry

@@ -47,7 +47,10 @@ def test_labels_export_writes_confirmed_as_1_and_dismissed_as_0(tmp_path: Path, 
     assert {"id", "title", "text", "label", "category", "source", "url"} <= set(rows[0])
 
 
-def test_train_with_reviews_adds_the_decisions(tmp_path: Path, reviewed_db: str, fixture_corpus: Path) -> None:
+def test_train_with_reviews_adds_the_decisions(tmp_path: Path, reviewed_db: str, fixture_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import models.training
+
+    monkeypatch.setattr(models.training, "PARAM_GRID", ({"C": 4.0},))
     cfg = tmp_path / "config.yaml"
     cfg.write_text(
         f"classifier:\n  model_dir: {tmp_path / 'reg'}\n  corpus_dir: {fixture_corpus}\ndatabase:\n  url: {reviewed_db}\n",
