@@ -68,6 +68,7 @@ def _scale_run(pg_url: str, tmp_path: Path, model_dir: Path, hosts: int, per_hos
         _init(cfg)
         workers = start_workers(cfg, 4, concurrency=4, log_dir=tmp_path)
         eng = db.make_engine(pg_url)
+        run: subprocess.Popen[str] | None = None
         try:
             run = subprocess.Popen(monitor_cmd(cfg, "run", "--wait"), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if kill:
@@ -82,6 +83,9 @@ def _scale_run(pg_url: str, tmp_path: Path, model_dir: Path, hosts: int, per_hos
                 workers[0].wait()
             out, err = run.communicate(timeout=900)
         finally:
+            if run is not None and run.poll() is None:  # a failed or timed-out test leaves no waiter behind
+                run.kill()
+                run.wait()
             stop_processes(workers)
             eng.dispose()
         logs = "\n".join((tmp_path / f"worker{k}.log").read_text()[-1500:] for k in range(4))
@@ -109,11 +113,13 @@ def test_a_worker_killed_mid_way_loses_nothing(pg_url: str, tmp_path: Path, mode
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_four_workers_process_2000_urls_once_and_politely(pg_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
     _scale_run(pg_url, tmp_path, model_dir, HOSTS, PER_HOST, kill=False)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_2000_urls_with_a_worker_killed_mid_way(pg_url: str, tmp_path: Path, model_dir: Path, shipped_model) -> None:  # noqa: ANN001
     _scale_run(pg_url, tmp_path, model_dir, HOSTS, PER_HOST, kill=True)
 
