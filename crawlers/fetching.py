@@ -214,6 +214,7 @@ class HostThrottle:
         self._next_start: dict[str, float] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._delays: dict[str, float] = {}
+        self._serialised: set[str] = set()
 
     def set_delay(self, host: str, delay: float | None) -> None:
         """A host-specific minimum interval (robots.txt Crawl-delay)."""
@@ -224,17 +225,32 @@ class HostThrottle:
         return max(self.interval, self._delays.get(host, 0.0)) if self.enabled else 0.0
 
     async def acquire(self, host: str) -> None:
-        """Wait for `host`'s next slot and a global slot. Pair with `release()`."""
+        """Wait for `host`'s next slot and a global slot. Pair with `release(host)`.
+
+        With an interval, one request to a host is in flight at a time: the host's lock is held
+        until `release`, so a slow answer never lets the next request arrive on its heels."""
         lock = self._host_locks.setdefault(host, asyncio.Lock())
-        async with lock:
+        await lock.acquire()
+        try:
             wait = self._next_start.get(host, 0.0) - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
             await self._semaphore.acquire()
-            self._next_start[host] = self.clock() + self.interval_for(host)
+        except BaseException:
+            lock.release()
+            raise
+        interval = self.interval_for(host)
+        self._next_start[host] = self.clock() + interval
+        if interval > 0:
+            self._serialised.add(host)
+        else:
+            lock.release()
 
-    def release(self) -> None:
+    def release(self, host: str) -> None:
         self._semaphore.release()
+        if host in self._serialised:
+            self._serialised.discard(host)
+            self._host_locks[host].release()
 
 
 class RetryPolicy:
@@ -595,7 +611,7 @@ class Fetcher:
             log.info("robots.txt %s unreachable (%s), allowing all", robots_url, exc)
             return None
         finally:
-            self.throttle.release()
+            self.throttle.release(host)
 
     async def _attempt(
         self, requested: str, url: str, host: str, validators: Validators | None, kind: str
@@ -622,7 +638,7 @@ class Fetcher:
         except httpx.HTTPError as exc:
             return FetchFailure(requested, "connect_error", f"{type(exc).__name__} on {url}: {exc}", False)
         finally:
-            self.throttle.release()
+            self.throttle.release(host)
 
     async def _request(
         self, requested: str, url: str, headers: dict[str, str], validators: Validators | None, kind: str

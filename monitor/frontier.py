@@ -32,7 +32,8 @@ RESUMABLE = (UrlState.DISCOVERED, UrlState.FAILED, UrlState.FETCHED, UrlState.EX
 RETRY_BASE = timedelta(minutes=15)
 
 
-def _insert(session: Session):  # noqa: ANN202 - dialect-specific insert construct
+def dialect_insert(session: Session):  # noqa: ANN201 - dialect-specific insert construct
+    """`insert` with ON CONFLICT support for the session's backend (SQLite or PostgreSQL)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -75,7 +76,7 @@ def add_discovered(session: Session, items: Iterable[DiscoveredUrl], source_id: 
         )
     if not rows:
         return 0
-    insert = _insert(session)
+    insert = dialect_insert(session)
     new = 0
     for start in range(0, len(rows), 500):
         stmt = insert(FrontierUrl).values(rows[start : start + 500]).on_conflict_do_nothing(index_elements=["url"]).returning(FrontierUrl.id)

@@ -325,15 +325,17 @@ def _score_stage(ctx: StageContext, row_id: int) -> UrlState:
             frontier.advance(session, row_id, UrlState.FETCHED)
             return UrlState.FETCHED
         score = ctx.model.score(article.title, article.text, threshold=settings.effective_threshold(session, ctx.config))
-        row = session.scalar(select(ScoreRow).where(ScoreRow.article_id == article.id, ScoreRow.model_version == score.model_version))
-        if row is None:
-            row = ScoreRow(
+        # INSERT .. ON CONFLICT DO NOTHING: a stage run twice at once (a worker thought dead) keeps one score.
+        session.execute(
+            frontier.dialect_insert(session)(ScoreRow)
+            .values(
                 article_id=article.id, model_version=score.model_version, probability=score.probability,
-                threshold=score.threshold, flagged=score.flagged,
+                threshold=score.threshold, flagged=score.flagged, created_at=utcnow(),
                 evidence={"top_terms": [list(t) for t in score.top_terms], "sentences": list(score.evidence_sentences)},
             )
-            session.add(row)
-            session.flush()
+            .on_conflict_do_nothing(index_elements=["article_id", "model_version"])
+        )
+        row = session.scalar(select(ScoreRow).where(ScoreRow.article_id == article.id, ScoreRow.model_version == score.model_version))
         if row.flagged and queue.enqueue(session, article, row) is not None:
             ctx.summary.flagged += 1
         frontier.advance(session, row_id, UrlState.SCORED)

@@ -211,7 +211,7 @@ class DatabaseHostThrottle(HostThrottle):
             raise
         self._held.set((host, conn, local))
 
-    def release(self) -> None:
+    def release(self, host: str | None = None) -> None:
         held = self._held.get()
         self._semaphore.release()
         if held is None:

@@ -37,6 +37,11 @@ def init(app: AppContext) -> None:
         click.echo(f"database {url} is up to date (schema {after})")
     else:
         click.echo(f"database {url} migrated from schema {before or 'none'} to {after}")
+    if app.config.execution.backend == "procrastinate":
+        from monitor import tasks
+
+        if tasks.ensure_schema(engine):
+            click.echo("Procrastinate job tables created")
 
 
 @main.command()

@@ -334,3 +334,30 @@ def test_two_page_article_is_joined(site, crawler_config):
     assert article.pages == 2
     assert "menghadiri deklarasi" in article.text and "Wahyu Kurniawan Hadi" in article.text
     assert article.url == site.url("/berita/camat")
+
+
+def test_one_request_in_flight_per_host_with_an_interval() -> None:
+    """A slow answer never lets the next request to that host start before it is complete."""
+    import asyncio
+
+    from crawlers.fetching import HostThrottle
+
+    events: list[tuple[str, int, float]] = []
+
+    async def request(throttle: HostThrottle, n: int) -> None:
+        await throttle.acquire("a.example")
+        loop = asyncio.get_running_loop()
+        events.append(("start", n, loop.time()))
+        await asyncio.sleep(0.05)  # a slow response
+        events.append(("end", n, loop.time()))
+        throttle.release("a.example")
+
+    async def main() -> None:
+        throttle = HostThrottle(0.01, 8)
+        await asyncio.gather(*(request(throttle, n) for n in range(3)))
+
+    asyncio.run(main())
+    kinds = [e[0] for e in events]
+    assert kinds == ["start", "end"] * 3  # never two in flight
+    starts = [e[2] for e in events if e[0] == "start"]
+    assert all(b - a >= 0.05 for a, b in zip(starts, starts[1:], strict=False))
