@@ -178,7 +178,7 @@ def evaluate(
 
     \b
     Example:
-      monitor evaluate --data var/realset/texts_all.jsonl
+      monitor evaluate --data var/realset/texts.jsonl
 
     Without --data or --urls: grouped, stratified cross-validation on the corpus with the version's
     settings (threshold chosen on held-out folds). With --data: scores the file's lines with the
