@@ -262,6 +262,9 @@ async def _extract_stage(ctx: StageContext, row_id: int, url: str, source_id: in
     canonical = extraction.canonical_link(html, final_url) or discovery.canonicalize(final_url) or url
     province, regency = regions.locate(article.title + "\n" + article.text, fallback=ctx.sources_by_id[source_id].region if source_id in ctx.sources_by_id else None)
     with session_scope(ctx.engine) as session:
+        if session.scalar(select(Article.id).where(Article.frontier_id == row_id)) is not None:
+            # Already extracted by a concurrent run of this same job: its outcome stands.
+            return UrlState(session.get(FrontierUrl, row_id).state)
         if canonical != url:
             other = session.scalar(select(Article.id).where(Article.url == canonical))
             if other is not None:  # the same article reached under another URL
@@ -280,9 +283,14 @@ async def _extract_stage(ctx: StageContext, row_id: int, url: str, source_id: in
         session.add(row)
         try:
             session.flush()
-        except IntegrityError:  # canonical URL already stored by a concurrent worker
+        except IntegrityError:
             session.rollback()
             with session_scope(ctx.engine) as s2:
+                if s2.scalar(select(Article.id).where(Article.frontier_id == row_id)) is not None:
+                    # This very row was extracted by a concurrent run of the same job (a worker
+                    # taken for dead): its outcome stands, whatever state it has reached.
+                    return UrlState(s2.get(FrontierUrl, row_id).state)
+                # Another URL's row stored the same canonical article first.
                 frontier.advance(s2, row_id, UrlState.SKIPPED, last_error="duplicate_url", last_error_detail=canonical)
             ctx.summary.duplicates += 1
             return UrlState.SKIPPED
